@@ -1,0 +1,114 @@
+//! Opening options.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use crate::durability::Durability;
+use crate::error::Result;
+use crate::key::{KdfCost, KeySource, MasterKey};
+use crate::store::VaultStore;
+
+/// Options for opening a store; see [`VaultStore::builder`].
+#[derive(Debug)]
+#[must_use]
+pub struct Builder {
+    pub(crate) dir: PathBuf,
+    pub(crate) key: Option<KeySource>,
+    pub(crate) durability: Durability,
+    pub(crate) cache_capacity: u64,
+    pub(crate) flush_interval: Duration,
+    pub(crate) max_active_credentials: u32,
+    pub(crate) kdf_cost: KdfCost,
+}
+
+impl Builder {
+    pub(crate) fn new(dir: &Path) -> Self {
+        Builder {
+            dir: dir.to_owned(),
+            key: None,
+            durability: Durability::Immediate,
+            cache_capacity: 32 << 20,
+            flush_interval: Duration::from_millis(500),
+            max_active_credentials: 20,
+            kdf_cost: KdfCost::default(),
+        }
+    }
+
+    /// Opens with this master key. One of `key`, `key_file` or `passphrase` is required;
+    /// the last one given wins.
+    pub fn key(mut self, key: MasterKey) -> Self {
+        self.key = Some(KeySource::Key(key));
+        self
+    }
+
+    /// Opens with the key in this file (see [`MasterKey::from_file`]).
+    pub fn key_file(mut self, path: impl AsRef<Path>) -> Self {
+        self.key = Some(KeySource::KeyFile(path.as_ref().to_owned()));
+        self
+    }
+
+    /// Opens with a key derived from this passphrase with Argon2id. A new store keeps a
+    /// random salt and the cost ([`Builder::kdf_cost`]) so later opens derive the same key.
+    pub fn passphrase(mut self, passphrase: SecretString) -> Self {
+        self.key = Some(KeySource::Passphrase(passphrase, self.kdf_cost));
+        self
+    }
+
+    /// The Argon2id cost for a store made with a passphrase, and for
+    /// [`VaultStore::rotate_to_passphrase`]. Opening an existing store uses the cost it
+    /// was made with. Default: [`KdfCost::default`] (19 MiB, 2 iterations).
+    pub fn kdf_cost(mut self, cost: KdfCost) -> Self {
+        self.kdf_cost = cost;
+        if let Some(KeySource::Passphrase(_, c)) = &mut self.key {
+            *c = cost;
+        }
+        self
+    }
+
+    /// When changes reach the disk. Default: [`Durability::Immediate`].
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.durability = durability;
+        self
+    }
+
+    /// How often [`Durability::Periodic`] flushes and fsyncs. Default: 500 ms.
+    pub fn flush_interval(mut self, interval: Duration) -> Self {
+        self.flush_interval = interval;
+        self
+    }
+
+    /// The storage engine's page cache, in bytes. Default: 32 MiB (sled's own default,
+    /// 1 GiB, does not suit a store that sits beside an agent runtime).
+    pub fn cache_capacity(mut self, bytes: u64) -> Self {
+        self.cache_capacity = bytes;
+        self
+    }
+
+    /// Active credentials a vault may hold. Default: 20.
+    pub fn max_active_credentials(mut self, max: u32) -> Self {
+        self.max_active_credentials = max;
+        self
+    }
+
+    /// Opens the store, creating it (directory, key check, header) if the directory is
+    /// empty or missing.
+    ///
+    /// # Errors
+    /// - [`Error::InvalidRequest`](crate::Error::InvalidRequest) if no key was given or
+    ///   a key file is malformed;
+    /// - [`Error::Locked`](crate::Error::Locked) if the store is open elsewhere, in this
+    ///   process or another;
+    /// - [`Error::WrongKey`](crate::Error::WrongKey) if the key does not open it;
+    /// - [`Error::RotationUnfinished`](crate::Error::RotationUnfinished) if a rotation
+    ///   was interrupted and this is the old key;
+    /// - [`Error::Corrupted`](crate::Error::Corrupted) if the header or the data files
+    ///   are missing, damaged or do not belong together;
+    /// - [`Error::UnsupportedFormat`](crate::Error::UnsupportedFormat) for a store made
+    ///   by a newer vaultstore;
+    /// - [`Error::Io`](crate::Error::Io) for file-system failures.
+    pub fn open(self) -> Result<VaultStore> {
+        crate::open::open(self)
+    }
+}

@@ -1,0 +1,179 @@
+//! sled, its trees, atomic multi-tree writes, and the flush + fsync that makes them
+//! durable.
+
+use std::convert::Infallible;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use sled::transaction::{ConflictableTransactionResult, TransactionError, Transactional};
+use sled::Tree;
+
+use crate::error::{Error, Result};
+
+/// The trees a write set can touch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TreeId {
+    Vaults,
+    Credentials,
+    Tokens,
+    ListAll,
+    ListActive,
+    Meta,
+}
+
+/// Changes that commit together or not at all.
+#[derive(Default)]
+pub(crate) struct WriteSet {
+    ops: Vec<(TreeId, Vec<u8>, Option<Vec<u8>>)>,
+}
+
+impl WriteSet {
+    pub(crate) fn put(&mut self, tree: TreeId, key: Vec<u8>, value: Vec<u8>) {
+        self.ops.push((tree, key, Some(value)));
+    }
+
+    pub(crate) fn delete(&mut self, tree: TreeId, key: Vec<u8>) {
+        self.ops.push((tree, key, None));
+    }
+}
+
+pub(crate) struct Engine {
+    pub(crate) db: sled::Db,
+    pub(crate) vaults: Tree,
+    pub(crate) credentials: Tree,
+    pub(crate) tokens: Tree,
+    pub(crate) list_all: Tree,
+    pub(crate) list_active: Tree,
+    pub(crate) meta: Tree,
+    sled_dir: PathBuf,
+    /// sled's log file, fsynced after each flush (see `sync`).
+    log_file: File,
+    /// The largest blob file already fsynced.
+    synced_blob: Mutex<u64>,
+    syncs: AtomicU64,
+}
+
+impl Engine {
+    pub(crate) fn open(sled_dir: &Path, cache_capacity: u64) -> Result<Engine> {
+        let config = sled::Config::new()
+            .path(sled_dir)
+            .cache_capacity(cache_capacity)
+            // Flushing is ours: after each change (Immediate) or on our timer (Periodic).
+            .flush_every_ms(None);
+        let db = contain_panics("opening the storage engine", || config.open())??;
+        let tree = |name: &str| -> Result<Tree> { Ok(db.open_tree(name)?) };
+        let log_path = sled_dir.join("db");
+        let log_file = File::open(&log_path)
+            .map_err(|e| Error::io(format!("opening {}", log_path.display()), e))?;
+        Ok(Engine {
+            vaults: tree("vaults")?,
+            credentials: tree("credentials")?,
+            tokens: tree("tokens")?,
+            list_all: tree("list_all")?,
+            list_active: tree("list_active")?,
+            meta: tree("meta")?,
+            db,
+            sled_dir: sled_dir.to_owned(),
+            log_file,
+            synced_blob: Mutex::new(0),
+            syncs: AtomicU64::new(0),
+        })
+    }
+
+    /// Applies every change of `set` in one sled transaction.
+    pub(crate) fn apply(&self, set: &WriteSet) -> Result<()> {
+        let trees = (
+            &self.vaults,
+            &self.credentials,
+            &self.tokens,
+            &self.list_all,
+            &self.list_active,
+            &self.meta,
+        );
+        // sled may re-run this closure on conflict, so it only replays prepared bytes:
+        // sealing and encoding happened before.
+        let result = trees.transaction(
+            |(vaults, credentials, tokens, list_all, list_active, meta)| -> ConflictableTransactionResult<(), Infallible> {
+                for (tree, key, value) in &set.ops {
+                    let tx = match tree {
+                        TreeId::Vaults => vaults,
+                        TreeId::Credentials => credentials,
+                        TreeId::Tokens => tokens,
+                        TreeId::ListAll => list_all,
+                        TreeId::ListActive => list_active,
+                        TreeId::Meta => meta,
+                    };
+                    match value {
+                        Some(value) => tx.insert(key.as_slice(), value.as_slice())?,
+                        None => tx.remove(key.as_slice())?,
+                    };
+                }
+                Ok(())
+            },
+        );
+        result.map_err(|e| match e {
+            TransactionError::Storage(e) => e.into(),
+            TransactionError::Abort(never) => match never {},
+        })
+    }
+
+    /// Makes everything applied so far durable. sled 0.34's flush ends in
+    /// `sync_file_range`, which neither flushes the drive's cache nor file metadata
+    /// (sled issue 1452), so the log file is fsynced after it, and so is any new blob
+    /// file (large values, which sled writes without a sync).
+    pub(crate) fn sync(&self) -> Result<()> {
+        self.db.flush()?;
+        self.log_file
+            .sync_all()
+            .map_err(|e| Error::io("fsync of the store's log", e))?;
+        self.sync_new_blobs()
+            .map_err(|e| Error::io("fsync of the store's blob files", e))?;
+        self.syncs.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn sync_new_blobs(&self) -> std::io::Result<()> {
+        let blobs = self.sled_dir.join("blobs");
+        let mut synced = self.synced_blob.lock().unwrap_or_else(|p| p.into_inner());
+        let mut newest = *synced;
+        for entry in std::fs::read_dir(&blobs)? {
+            let entry = entry?;
+            let lsn = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u64>().ok());
+            match lsn {
+                Some(lsn) if lsn > *synced => {
+                    File::open(entry.path())?.sync_all()?;
+                    newest = newest.max(lsn);
+                }
+                _ => {}
+            }
+        }
+        if newest > *synced {
+            crate::fsutil::sync_dir(&blobs)?;
+            *synced = newest;
+        }
+        Ok(())
+    }
+
+    /// How many times `sync` has completed (see `VaultStore::stats`).
+    pub(crate) fn sync_count(&self) -> u64 {
+        self.syncs.load(Ordering::Relaxed)
+    }
+}
+
+/// Runs a sled call that may panic on damaged files, turning a panic into
+/// [`Error::Corrupted`]: a damaged store must give an error, not take the process down.
+pub(crate) fn contain_panics<T>(doing: &str, f: impl FnOnce() -> T) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|panic| {
+        let why = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Error::corrupted(format!("the storage engine failed while {doing}: {why}"))
+    })
+}

@@ -1,0 +1,258 @@
+//! The master key: 32 bytes in zeroizing memory, from raw bytes, a key file or a
+//! passphrase (Argon2id).
+
+use std::fmt;
+use std::io::Write;
+use std::path::Path;
+
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretBox, SecretString};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+
+/// The 32-byte key that seals every token. Zeroized on drop; its `Debug` is redacted;
+/// it has no `Display` and no `Serialize`.
+pub struct MasterKey(SecretBox<[u8; 32]>);
+
+impl MasterKey {
+    /// A key from raw bytes. The array is moved in; zeroize any copy you keep.
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        MasterKey(SecretBox::new(Box::new(bytes)))
+    }
+
+    /// A fresh random key from the operating system's generator.
+    pub fn generate() -> Self {
+        let mut bytes = Box::new([0u8; 32]);
+        rand::rngs::OsRng.fill_bytes(bytes.as_mut());
+        MasterKey(SecretBox::new(bytes))
+    }
+
+    /// Reads a key file: 64 hex digits (an optional trailing newline allowed), or
+    /// exactly 32 raw bytes.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the file cannot be read, [`Error::InvalidRequest`] if it holds
+    /// neither form (the message gives the length, never the content).
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let content = Zeroizing::new(
+            std::fs::read(path)
+                .map_err(|e| Error::io(format!("reading key file {}", path.display()), e))?,
+        );
+        Self::from_file_bytes(&content).ok_or_else(|| {
+            Error::invalid(
+                "key_file",
+                format!(
+                    "key_file: {} must hold 64 hex digits or 32 raw bytes, it holds {} bytes",
+                    path.display(),
+                    content.len()
+                ),
+            )
+        })
+    }
+
+    fn from_file_bytes(content: &[u8]) -> Option<Self> {
+        let mut key = Box::new([0u8; 32]);
+        let text = content.strip_suffix(b"\n").unwrap_or(content);
+        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        if text.len() == 64 {
+            for (out, pair) in key.iter_mut().zip(text.chunks(2)) {
+                *out = (hex_digit(pair[0])? << 4) | hex_digit(pair[1])?;
+            }
+        } else if content.len() == 32 {
+            key.copy_from_slice(content);
+        } else {
+            return None;
+        }
+        Some(MasterKey(SecretBox::new(key)))
+    }
+
+    /// Writes the key as 64 hex digits and a newline to a new file readable only by
+    /// its owner (0600 on Unix). Refuses to overwrite an existing file.
+    ///
+    /// # Errors
+    /// [`Error::Io`], including when the file already exists.
+    pub fn write_to_file(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let mut text = Zeroizing::new(String::with_capacity(65));
+        for byte in self.bytes() {
+            text.push(char::from(b"0123456789abcdef"[usize::from(byte >> 4)]));
+            text.push(char::from(b"0123456789abcdef"[usize::from(byte & 15)]));
+        }
+        text.push('\n');
+        let context = || format!("writing key file {}", path.display());
+        let mut file =
+            crate::fsutil::create_private_file(path).map_err(|e| Error::io(context(), e))?;
+        file.write_all(text.as_bytes())
+            .and_then(|()| file.sync_all())
+            .map_err(|e| Error::io(context(), e))
+    }
+
+    /// Derives a key from a passphrase with Argon2id.
+    pub(crate) fn derive(passphrase: &SecretString, kdf: &KdfParams) -> Result<Self> {
+        let params = argon2::Params::new(kdf.memory_kib, kdf.iterations, kdf.parallelism, Some(32))
+            .map_err(|e| Error::corrupted(format!("stored passphrase parameters: {e}")))?;
+        let argon =
+            argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+        let mut key = Box::new([0u8; 32]);
+        argon
+            .hash_password_into(
+                passphrase.expose_secret().as_bytes(),
+                &kdf.salt,
+                key.as_mut(),
+            )
+            .map_err(|e| Error::invalid("passphrase", format!("passphrase: {e}")))?;
+        Ok(MasterKey(SecretBox::new(key)))
+    }
+
+    /// A second copy, made heap to heap (no stack temporary left behind).
+    pub(crate) fn duplicate(&self) -> MasterKey {
+        let mut bytes = Box::new([0u8; 32]);
+        bytes.copy_from_slice(self.bytes());
+        MasterKey(SecretBox::new(bytes))
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8; 32] {
+        self.0.expose_secret()
+    }
+}
+
+fn hex_digit(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+impl fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MasterKey([REDACTED])")
+    }
+}
+
+/// The cost of deriving a key from a passphrase (Argon2id).
+///
+/// Default: 19 MiB of memory, 2 iterations, 1 lane (OWASP's recommendation), about
+/// 50 ms on a current core. Stored in the store with a random salt, so opening uses
+/// the cost the store was made with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KdfCost {
+    /// Memory in KiB.
+    pub memory_kib: u32,
+    /// Passes over the memory.
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
+}
+
+impl Default for KdfCost {
+    fn default() -> Self {
+        KdfCost {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
+}
+
+/// What the store keeps to re-derive a passphrase key: the cost and the salt.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct KdfParams {
+    pub(crate) memory_kib: u32,
+    pub(crate) iterations: u32,
+    pub(crate) parallelism: u32,
+    pub(crate) salt: [u8; 16],
+}
+
+impl KdfParams {
+    pub(crate) fn fresh(cost: KdfCost) -> Self {
+        let mut salt = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut salt);
+        KdfParams {
+            memory_kib: cost.memory_kib,
+            iterations: cost.iterations,
+            parallelism: cost.parallelism,
+            salt,
+        }
+    }
+}
+
+/// Where the key comes from when a store is opened.
+#[derive(Debug)]
+pub(crate) enum KeySource {
+    Key(MasterKey),
+    KeyFile(std::path::PathBuf),
+    Passphrase(SecretString, KdfCost),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_is_redacted() {
+        let key = MasterKey::from_bytes([0xAB; 32]);
+        let text = format!("{key:?}");
+        assert_eq!(text, "MasterKey([REDACTED])");
+    }
+
+    #[test]
+    fn key_files_take_hex_or_raw() {
+        let hex = b"ab".repeat(32);
+        let key = MasterKey::from_file_bytes(&hex).expect("hex");
+        assert_eq!(key.bytes(), &[0xAB; 32]);
+        let mut with_newline = hex.clone();
+        with_newline.push(b'\n');
+        assert!(MasterKey::from_file_bytes(&with_newline).is_some());
+        assert_eq!(
+            MasterKey::from_file_bytes(&[7u8; 32]).expect("raw").bytes(),
+            &[7; 32]
+        );
+        assert!(MasterKey::from_file_bytes(b"short").is_none());
+        assert!(MasterKey::from_file_bytes(&b"zz".repeat(32)).is_none());
+    }
+
+    #[test]
+    fn write_then_read_round_trips_and_refuses_overwrite() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("key");
+        let key = MasterKey::generate();
+        key.write_to_file(&path).expect("write");
+        assert_eq!(
+            MasterKey::from_file(&path).expect("read").bytes(),
+            key.bytes()
+        );
+        assert!(key.write_to_file(&path).is_err());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn passphrases_derive_deterministically_per_salt() {
+        let cost = KdfCost {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let params = KdfParams::fresh(cost);
+        let pass = SecretString::from("correct horse".to_owned());
+        let a = MasterKey::derive(&pass, &params).expect("derive");
+        let b = MasterKey::derive(&pass, &params).expect("derive");
+        assert_eq!(a.bytes(), b.bytes());
+        let other_salt = KdfParams::fresh(cost);
+        assert_ne!(
+            MasterKey::derive(&pass, &other_salt)
+                .expect("derive")
+                .bytes(),
+            a.bytes()
+        );
+    }
+}

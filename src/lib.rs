@@ -1,0 +1,119 @@
+//! # vaultstore
+//!
+//! An embedded, encrypted secrets store for agent runtimes. A *vault* holds
+//! *credentials*, each a bearer token bound to one MCP server URL; a *session* names
+//! vaults and, for a server URL, yields the token to send. Objects, JSON shapes, list
+//! semantics and errors follow the hosted Vaults APIs of cloud agent platforms, as
+//! in-process calls on a local [sled](https://docs.rs/sled/0.34) store: no server, no
+//! network.
+//!
+//! ```
+//! use vaultstore::{CreateCredential, CreateVault, ListParams, MasterKey, Protocol, VaultStore};
+//! use vaultstore::secrecy::{ExposeSecret, SecretString};
+//!
+//! # fn main() -> vaultstore::Result<()> {
+//! let dir = tempfile::tempdir().expect("temp dir");
+//! let store = VaultStore::open(dir.path(), MasterKey::generate())?;
+//!
+//! let vault = store.create_vault(CreateVault::new(
+//!     "My GitHub credentials",
+//!     vec![CreateCredential::static_bearer(
+//!         "https://mcp.github.com/sse",
+//!         Protocol::Sse,
+//!         SecretString::from("ghp_example".to_owned()),
+//!     )],
+//! ))?;
+//!
+//! let page = store.list_vaults(&ListParams::default())?;
+//! assert_eq!(page.data[0].id, vault.id);
+//!
+//! let session = store.session(&[&vault.id])?;
+//! let token = session.bearer_token("https://mcp.github.com/sse")?.expect("a credential");
+//! assert_eq!(token.expose_secret(), "ghp_example");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## What it guarantees
+//!
+//! - **Tokens are write-only.** Accepted on create, never returned, serialized,
+//!   `Debug`-printed or put in an error; only [`Session::bearer_token`] reads one.
+//! - **Sealed at rest** with AES-256-GCM-SIV, a fresh random nonce per seal, bound by
+//!   associated data to account, vault, credential, URL, protocol and type: a sealed
+//!   token copied onto another record, or stored under another URL, fails with
+//!   [`Error::Corrupted`] instead of reaching the wrong server.
+//! - **Durable by default.** A changing call returns once the change is flushed and
+//!   fsynced ([`Durability::Immediate`]); concurrent writers share fsyncs. Each change,
+//!   record and index entries together, is one transaction: a crash leaves the store
+//!   consistent.
+//! - **Locked.** One open per store directory; a second gets [`Error::Locked`].
+//! - **Partitioned.** [`VaultStore::account`] handles never see each other's data.
+//!
+//! ## What it is not
+//!
+//! Not a server, not a replicated store, not a defence against an attacker who can read
+//! this process's memory or holds the master key. Archive and delete erase a sealed
+//! token from the live store at once, but the storage engine's log may keep old
+//! ciphertext until it compacts; it stays unreadable without the key, and after
+//! [`VaultStore::rotate_key`] the old key opens nothing live.
+//!
+//! ## Limits
+//!
+//! `display_name` 1–255 characters; metadata ≤ 16 pairs (keys ≤ 64, values ≤ 512
+//! characters); `mcp_server_url` an absolute http(s) URL ≤ 2048 characters;
+//! `access_token` 1–8192 bytes; 20 active credentials per vault
+//! ([`Builder::max_active_credentials`]); list pages 1–100 items (default 20).
+//!
+//! ## Decisions where the specification is silent
+//!
+//! - URLs match in normal form (scheme and host lower-cased, default port dropped, path
+//!   resolved): `HTTPS://Example.com:443/mcp` and `https://example.com/mcp` are one
+//!   server, for duplicates and for sessions. The URL is returned as given.
+//! - A URL with a user name or password is refused: the secret belongs in the token.
+//! - Two credentials for one server in one create request are a `conflict_error`, as a
+//!   second one added later would be.
+//! - A vault at its credential limit refuses another with `invalid_request_error`.
+//! - `get_credential` with an unknown vault reports the vault as not found.
+//! - A session over an archived vault is refused with `invalid_request_error`; over a
+//!   missing one with `not_found_error`. An empty session resolves nothing.
+//! - Timestamps never go backwards within a store: if the wall clock steps back, new
+//!   items take the latest time issued, so ids, `created_at` and list order agree.
+
+mod codec;
+mod config;
+mod durability;
+mod engine;
+mod error;
+mod fsutil;
+mod id;
+mod key;
+mod layout;
+mod lock;
+mod model;
+mod open;
+mod records;
+mod request;
+mod rotate;
+mod seal;
+mod session;
+mod store;
+mod timestamp;
+mod validate;
+mod verify;
+
+pub use config::Builder;
+pub use durability::Durability;
+pub use error::{Error, Result};
+pub use key::{KdfCost, MasterKey};
+pub use model::{
+    CredentialType, DeletedCredential, DeletedObject, Page, Protocol, Status, Vault,
+    VaultCredential, VaultObject,
+};
+pub use request::{CreateCredential, CreateVault, ListParams, UpdateVault};
+pub use rotate::RotationReport;
+pub use session::{ResolvedCredential, Session};
+pub use store::{StoreStats, VaultStore, DEFAULT_ACCOUNT};
+pub use verify::VerifyReport;
+
+/// Re-exported: tokens are [`secrecy::SecretString`]s in this crate's API.
+pub use secrecy;

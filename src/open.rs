@@ -1,0 +1,199 @@
+//! Opening a store: lock, header, engine, key check, and the first-time setup.
+
+use std::sync::{Arc, Mutex, RwLock};
+
+use rand::RngCore;
+
+use crate::codec::{decode, encode};
+use crate::config::Builder;
+use crate::durability::{Durability, Flusher, GroupCommit};
+use crate::engine::{Engine, TreeId, WriteSet};
+use crate::error::{Error, Result};
+use crate::fsutil;
+use crate::id::{IdClock, RawId};
+use crate::key::{KdfParams, KeySource, MasterKey};
+use crate::layout::{Account, META_KEYS, META_LAST_ID, META_STORE};
+use crate::lock::{read_header, write_header, DirLock};
+use crate::records::{KeySlot, KeyState, StoreMeta};
+use crate::seal::{KeyHandle, Keyring};
+use crate::store::{Inner, VaultStore, DEFAULT_ACCOUNT};
+
+pub(crate) fn open(options: Builder) -> Result<VaultStore> {
+    let dir = &options.dir;
+    let source = options.key.as_ref().ok_or_else(|| {
+        Error::invalid(
+            "key",
+            "key: no master key given; use .key(), .key_file() or .passphrase()",
+        )
+    })?;
+    fsutil::create_private_dir(dir)
+        .map_err(|e| Error::io(format!("creating the store directory {}", dir.display()), e))?;
+    let lock = DirLock::acquire(dir)?;
+    let header = read_header(dir)?;
+    let engine = Arc::new(Engine::open(&dir.join("data"), options.cache_capacity)?);
+    let meta: Option<StoreMeta> = read_meta(&engine, META_STORE, "the store record")?;
+
+    let store_id = match (header, meta) {
+        (Some(header), Some(meta)) if header == meta.store_id => header,
+        (Some(_), Some(_)) => {
+            return Err(Error::corrupted(
+                "the header file and the data files belong to different stores",
+            ))
+        }
+        (Some(_), None) => {
+            return Err(Error::corrupted(
+                "the header file is present but the data files hold no store: \
+                 they are missing or damaged (restore from a backup)",
+            ))
+        }
+        (None, _) if !engine.vaults.is_empty() || !engine.credentials.is_empty() => {
+            return Err(Error::corrupted(
+                "the header file is missing but the directory holds data \
+                 (restore the header from a backup)",
+            ))
+        }
+        // A first open that stopped after writing the store record: finish it.
+        (None, Some(meta)) => {
+            write_header(dir, &meta.store_id)?;
+            meta.store_id
+        }
+        (None, None) => create(dir, &engine, source)?,
+    };
+
+    let state: KeyState = read_meta(&engine, META_KEYS, "the key record")?
+        .ok_or_else(|| Error::corrupted("the key record is missing"))?;
+    let keyring = unlock(&state, source, &store_id)?;
+    let resume_rotation = keyring.previous.is_some();
+    let last_id: Option<Vec<u8>> = engine.meta.get(META_LAST_ID)?.map(|v| v.to_vec());
+    let floor = last_id.as_deref().and_then(RawId::from_slice);
+
+    fsutil::restrict_tree(dir)
+        .map_err(|e| Error::io(format!("restricting permissions in {}", dir.display()), e))?;
+    let flusher = match options.durability {
+        Durability::Immediate => None,
+        Durability::Periodic => Some(
+            Flusher::start(Arc::clone(&engine), options.flush_interval)
+                .map_err(|e| Error::io("starting the flush thread", e))?,
+        ),
+    };
+    let store = VaultStore::from_inner(
+        Inner {
+            _flusher: flusher,
+            engine,
+            keys: RwLock::new(keyring),
+            clock: IdClock::starting_after(floor),
+            writer: Mutex::new(()),
+            group: GroupCommit::default(),
+            rotation: Mutex::new(()),
+            durability: options.durability,
+            max_active_credentials: options.max_active_credentials,
+            kdf_cost: options.kdf_cost,
+            store_id,
+            dir: dir.clone(),
+            _lock: lock,
+        },
+        Account::new(DEFAULT_ACCOUNT),
+    );
+    if resume_rotation {
+        store.finish_rotation()?;
+    }
+    Ok(store)
+}
+
+fn read_meta<T: serde::de::DeserializeOwned>(
+    engine: &Engine,
+    key: &[u8],
+    what: &str,
+) -> Result<Option<T>> {
+    match engine.meta.get(key)? {
+        Some(bytes) => decode(&bytes, || what.to_owned()).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Makes a new store: a random id, the key check, then the header file.
+fn create(dir: &std::path::Path, engine: &Engine, source: &KeySource) -> Result<[u8; 16]> {
+    let mut store_id = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut store_id);
+    let (key, kdf) = match source {
+        KeySource::Passphrase(passphrase, cost) => {
+            let kdf = KdfParams::fresh(*cost);
+            (MasterKey::derive(passphrase, &kdf)?, Some(kdf))
+        }
+        other => (key_without_kdf(other)?, None),
+    };
+    let handle = KeyHandle::new(1, key);
+    let state = KeyState {
+        current: KeySlot {
+            id: handle.id,
+            check: handle.check_value(&store_id)?,
+            kdf,
+        },
+        rotation: None,
+    };
+    let meta = StoreMeta {
+        store_id,
+        created_at: chrono::Utc::now().timestamp_micros(),
+    };
+    let mut set = WriteSet::default();
+    set.put(TreeId::Meta, META_KEYS.to_vec(), encode(&state)?);
+    set.put(TreeId::Meta, META_STORE.to_vec(), encode(&meta)?);
+    engine.apply(&set)?;
+    engine.sync()?;
+    write_header(dir, &store_id)?;
+    Ok(store_id)
+}
+
+fn key_without_kdf(source: &KeySource) -> Result<MasterKey> {
+    match source {
+        KeySource::Key(key) => Ok(key.duplicate()),
+        KeySource::KeyFile(path) => MasterKey::from_file(path),
+        KeySource::Passphrase(..) => Err(Error::WrongKey),
+    }
+}
+
+/// The key `source` gives for `slot`: a passphrase is derived with the slot's salt.
+fn key_for(source: &KeySource, slot: &KeySlot) -> Result<Option<MasterKey>> {
+    match (source, &slot.kdf) {
+        (KeySource::Passphrase(passphrase, _), Some(kdf)) => {
+            MasterKey::derive(passphrase, kdf).map(Some)
+        }
+        (KeySource::Passphrase(..), None) => Ok(None),
+        (other, _) => key_without_kdf(other).map(Some),
+    }
+}
+
+/// Checks the key against the store. With the current key: the store opens (unless a
+/// rotation is unfinished). With a rotation's next key: the store opens with both keys,
+/// so the caller can finish the rotation.
+fn unlock(state: &KeyState, source: &KeySource, store_id: &[u8; 16]) -> Result<Keyring> {
+    if let Some(key) = key_for(source, &state.current)? {
+        let handle = KeyHandle::new(state.current.id, key);
+        if handle.opens_check(&state.current.check, store_id) {
+            return match state.rotation {
+                Some(_) => Err(Error::RotationUnfinished),
+                None => Ok(Keyring {
+                    current: handle,
+                    previous: None,
+                }),
+            };
+        }
+    }
+    if let Some(rotation) = &state.rotation {
+        if let Some(key) = key_for(source, &rotation.next)? {
+            let next = KeyHandle::new(rotation.next.id, key);
+            if next.opens_check(&rotation.next.check, store_id) {
+                let previous = next
+                    .unwrap(&rotation.current_wrapped, state.current.id, store_id)
+                    .ok_or_else(|| {
+                        Error::corrupted("the rotation record fails its integrity check")
+                    })?;
+                return Ok(Keyring {
+                    current: next,
+                    previous: Some(previous),
+                });
+            }
+        }
+    }
+    Err(Error::WrongKey)
+}

@@ -1,0 +1,216 @@
+//! The store handle and the machinery its operations share.
+
+mod credentials;
+mod list;
+mod vaults;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
+
+use crate::config::Builder;
+use crate::durability::{Durability, Flusher, GroupCommit};
+use crate::engine::{Engine, TreeId, WriteSet};
+use crate::error::Result;
+use crate::id::{IdClock, RawId};
+use crate::key::{KdfCost, MasterKey};
+use crate::layout::{index_key, Account, META_LAST_ID};
+use crate::lock::DirLock;
+use crate::records::IndexEntry;
+use crate::seal::Keyring;
+
+/// The account the handle from [`VaultStore::open`] works in.
+pub const DEFAULT_ACCOUNT: &str = "default";
+
+/// An open store: a cheap, cloneable handle (`Send + Sync`) to one shared engine.
+///
+/// Each handle works in one account ([`VaultStore::account`]). The store closes when
+/// the last handle (including those held by [`Session`](crate::Session)s) is dropped:
+/// sled flushes, the lock is released and the directory can be opened again.
+#[derive(Clone)]
+pub struct VaultStore {
+    pub(crate) inner: Arc<Inner>,
+    pub(crate) account: Arc<Account>,
+}
+
+// Field order is drop order: the flusher stops before the engine closes, and the lock
+// is released last.
+pub(crate) struct Inner {
+    pub(crate) _flusher: Option<Flusher>,
+    pub(crate) engine: Arc<Engine>,
+    /// Sealing holds a read guard until its write is applied, so a rotation's switch of
+    /// keys never strands a token sealed under the old key.
+    pub(crate) keys: RwLock<Keyring>,
+    pub(crate) clock: IdClock,
+    /// Writers take it to read-check-write without interleaving (lock order: `keys`,
+    /// then `writer`). The slow part, the fsync, happens after it is released.
+    pub(crate) writer: Mutex<()>,
+    pub(crate) group: GroupCommit,
+    pub(crate) rotation: Mutex<()>,
+    pub(crate) durability: Durability,
+    pub(crate) max_active_credentials: u32,
+    pub(crate) kdf_cost: KdfCost,
+    pub(crate) store_id: [u8; 16],
+    pub(crate) dir: PathBuf,
+    pub(crate) _lock: DirLock,
+}
+
+/// Counters for observing the store.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StoreStats {
+    /// Completed flush + fsync rounds. With concurrent writers under
+    /// [`Durability::Immediate`] this grows slower than the number of writes: they share
+    /// fsyncs (group commit).
+    pub syncs: u64,
+}
+
+impl VaultStore {
+    /// Opens (or creates) the store in `dir` with `key`, with every other option at
+    /// its default. See [`Builder::open`] for the errors.
+    ///
+    /// # Errors
+    /// As [`Builder::open`].
+    pub fn open(dir: impl AsRef<Path>, key: MasterKey) -> Result<VaultStore> {
+        Builder::new(dir.as_ref()).key(key).open()
+    }
+
+    /// Options for opening the store in `dir`.
+    pub fn builder(dir: impl AsRef<Path>) -> Builder {
+        Builder::new(dir.as_ref())
+    }
+
+    pub(crate) fn from_inner(inner: Inner, account: Account) -> VaultStore {
+        VaultStore {
+            inner: Arc::new(inner),
+            account: Arc::new(account),
+        }
+    }
+
+    /// A handle on the same store working in account `name`: its vaults, credentials
+    /// and sessions are invisible to every other account, and theirs to it.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] unless `name` is 1–64 characters of A–Z, a–z, 0–9,
+    /// `-`, `_` or `.`.
+    pub fn account(&self, name: &str) -> Result<VaultStore> {
+        crate::validate::account_name(name)?;
+        Ok(VaultStore {
+            inner: Arc::clone(&self.inner),
+            account: Arc::new(Account::new(name)),
+        })
+    }
+
+    /// The account this handle works in.
+    pub fn account_name(&self) -> &str {
+        &self.account.name
+    }
+
+    /// The store directory.
+    pub fn path(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    /// Flushes and fsyncs everything written so far: useful under
+    /// [`Durability::Periodic`] before a planned shutdown.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the disk refuses.
+    pub fn flush(&self) -> Result<()> {
+        self.inner.engine.sync()
+    }
+
+    /// Counters since open.
+    pub fn stats(&self) -> StoreStats {
+        StoreStats {
+            syncs: self.inner.engine.sync_count(),
+        }
+    }
+
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    pub(crate) fn keys(&self) -> RwLockReadGuard<'_, Keyring> {
+        self.inner.keys.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn writer(&self) -> MutexGuard<'_, ()> {
+        self.inner.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Under the writer lock, lets `prepare` read what it must check and return the
+    /// changes, then applies them in one transaction. Durability comes after, in
+    /// [`VaultStore::commit`], outside the lock.
+    pub(crate) fn apply_checked<T>(
+        &self,
+        prepare: impl FnOnce(&Engine) -> Result<(WriteSet, T)>,
+    ) -> Result<T> {
+        let _writer = self.writer();
+        let (set, out) = prepare(self.engine())?;
+        self.engine().apply(&set)?;
+        Ok(out)
+    }
+
+    /// Returns once applied changes are as durable as the store's mode promises.
+    pub(crate) fn commit(&self) -> Result<()> {
+        match self.inner.durability {
+            Durability::Immediate => self.inner.group.wait_durable(self.engine()),
+            Durability::Periodic => Ok(()),
+        }
+    }
+
+    /// Microseconds now, never before `floor` (the wall clock may step back).
+    pub(crate) fn now_micros(&self, floor: i64) -> i64 {
+        chrono::Utc::now().timestamp_micros().max(floor)
+    }
+
+    /// A new id and its creation time.
+    pub(crate) fn next_id(&self) -> (RawId, i64) {
+        let (id, at) = self.inner.clock.next();
+        (id, at.timestamp_micros())
+    }
+}
+
+/// Adds an item to the list indexes (`list_active` only if `active`).
+pub(crate) fn put_index(
+    set: &mut WriteSet,
+    scope: &[u8],
+    id: RawId,
+    entry: &IndexEntry,
+    active: bool,
+) -> Result<()> {
+    let value = crate::codec::encode(entry)?;
+    if active {
+        set.put(TreeId::ListActive, index_key(scope, id), value.clone());
+    }
+    set.put(TreeId::ListAll, index_key(scope, id), value);
+    Ok(())
+}
+
+/// Records the largest id issued, so a reopened store never issues a smaller one.
+pub(crate) fn put_last_id(set: &mut WriteSet, id: RawId) {
+    set.put(TreeId::Meta, META_LAST_ID.to_vec(), id.bytes().to_vec());
+}
+
+impl fmt::Debug for VaultStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VaultStore")
+            .field("path", &self.inner.dir)
+            .field("account", &self.account.name)
+            .field("durability", &self.inner.durability)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync_clone<T: Send + Sync + Clone + 'static>() {}
+
+    #[test]
+    fn handles_are_send_sync_clone() {
+        assert_send_sync_clone::<VaultStore>();
+    }
+}

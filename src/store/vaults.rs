@@ -1,0 +1,298 @@
+//! Vault operations: create, get, update, list, archive, delete.
+
+use secrecy::ExposeSecret;
+
+use super::{put_index, put_last_id, VaultStore};
+use crate::codec::{decode, encode};
+use crate::engine::{Engine, TreeId, WriteSet};
+use crate::error::{Error, Result};
+use crate::id::{Kind, RawId};
+use crate::layout::index_key;
+use crate::model::{Page, Vault};
+use crate::records::{CredentialRecord, TokenEntry, VaultRecord};
+use crate::request::{CreateVault, ListParams, UpdateVault};
+use crate::seal::token_ad;
+use crate::validate;
+
+impl VaultStore {
+    /// Creates a vault with its credentials, all or nothing. The answer lists the
+    /// credentials (without tokens).
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for a bad field (the message names it), including no
+    /// credentials ("At least one credential is required when creating a vault.") or more
+    /// than the per-vault limit; [`Error::Conflict`] if two credentials share a URL.
+    pub fn create_vault(&self, request: CreateVault) -> Result<Vault> {
+        validate::display_name("display_name", &request.display_name)?;
+        validate::metadata(&request.metadata)?;
+        if request.credentials.is_empty() {
+            return Err(Error::invalid(
+                "credentials",
+                "At least one credential is required when creating a vault.",
+            ));
+        }
+        let max = self.inner.max_active_credentials as usize;
+        if request.credentials.len() > max {
+            return Err(Error::invalid(
+                "credentials",
+                format!(
+                    "credentials: a vault holds at most {max} active credentials, got {}",
+                    request.credentials.len()
+                ),
+            ));
+        }
+        let mut urls: Vec<String> = Vec::with_capacity(request.credentials.len());
+        for (i, credential) in request.credentials.iter().enumerate() {
+            let url = validate::credential(&format!("credentials[{i}]."), credential)?;
+            if let Some(j) = urls.iter().position(|u| *u == url) {
+                return Err(Error::conflict(format!(
+                    "credentials[{i}].mcp_server_url: '{}' is the same server as credentials[{j}]; \
+                     a vault holds one active credential per mcp_server_url",
+                    credential.mcp_server_url
+                )));
+            }
+            urls.push(url);
+        }
+
+        let (vault_id, created_at) = self.next_id();
+        let vault_text = vault_id.format(Kind::Vault);
+        let record = VaultRecord {
+            display_name: request.display_name,
+            metadata: request.metadata,
+            created_at,
+            updated_at: created_at,
+            archived_at: None,
+            active_credentials: urls.len() as u32,
+        };
+        let mut set = WriteSet::default();
+        set.put(
+            TreeId::Vaults,
+            self.account.vault(vault_id),
+            encode(&record)?,
+        );
+        put_index(
+            &mut set,
+            &self.account.vault_scope(),
+            vault_id,
+            &record.index_entry(),
+            true,
+        )?;
+
+        let keys = self.keys();
+        let mut answer = record.to_public(vault_id);
+        let mut credentials = Vec::with_capacity(urls.len());
+        let mut last_id = vault_id;
+        for (credential, lookup_url) in request.credentials.iter().zip(urls) {
+            let (id, created_at) = self.next_id();
+            let cred = CredentialRecord {
+                mcp_server_url: credential.mcp_server_url.clone(),
+                lookup_url,
+                protocol: credential.protocol,
+                credential_type: credential.credential_type,
+                created_at,
+                updated_at: created_at,
+                archived_at: None,
+            };
+            let token = credential
+                .access_token
+                .as_ref()
+                .map(|t| t.expose_secret().as_bytes());
+            let entry =
+                self.seal_token(&keys, &vault_text, id, &cred, token.unwrap_or_default())?;
+            self.put_new_credential(&mut set, vault_id, id, &cred, &entry)?;
+            credentials.push(cred.to_public(vault_id, id));
+            last_id = id;
+        }
+        put_last_id(&mut set, last_id);
+        self.apply_checked(|_| Ok((set, ())))?;
+        drop(keys);
+        self.commit()?;
+        answer.credentials = Some(credentials);
+        Ok(answer)
+    }
+
+    /// A vault, archived or not.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown, malformed or deleted id, or another account's.
+    pub fn get_vault(&self, vault_id: impl AsRef<str>) -> Result<Vault> {
+        let (id, record) = self.load_vault(self.engine(), vault_id.as_ref())?;
+        Ok(record.to_public(id))
+    }
+
+    /// Changes a vault's name and metadata; refreshes `updated_at`.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`]; [`Error::InvalidRequest`] for a bad field, a patch leaving
+    /// more than 16 pairs, or an archived vault.
+    pub fn update_vault(&self, vault_id: impl AsRef<str>, update: UpdateVault) -> Result<Vault> {
+        let vault_id = vault_id.as_ref();
+        if let Some(name) = &update.display_name {
+            validate::display_name("display_name", name)?;
+        }
+        let (id, record) = self.apply_checked(|engine| {
+            let (id, mut record) = self.load_vault(engine, vault_id)?;
+            if !record.is_active() {
+                return Err(Error::invalid(
+                    "vault_id",
+                    format!("Vault '{vault_id}' is archived and cannot be updated."),
+                ));
+            }
+            if let Some(patch) = update.metadata {
+                for (key, value) in patch {
+                    match value {
+                        Some(value) => record.metadata.insert(key, value),
+                        None => record.metadata.remove(&key),
+                    };
+                }
+                validate::metadata(&record.metadata)?;
+            }
+            let mut set = WriteSet::default();
+            if let Some(name) = update.display_name {
+                record.display_name = name;
+                put_index(
+                    &mut set,
+                    &self.account.vault_scope(),
+                    id,
+                    &record.index_entry(),
+                    true,
+                )?;
+            }
+            record.updated_at = self.now_micros(record.updated_at);
+            set.put(TreeId::Vaults, self.account.vault(id), encode(&record)?);
+            Ok((set, (id, record)))
+        })?;
+        self.commit()?;
+        Ok(record.to_public(id))
+    }
+
+    /// A page of vaults, newest first. Items carry no `credentials`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for bad parameters (see [`ListParams`]).
+    pub fn list_vaults(&self, params: &ListParams) -> Result<Page<Vault>> {
+        let scope = self.account.vault_scope();
+        self.list(&scope, Kind::Vault, params, |id| {
+            let record = self.read_vault(self.engine(), id)?;
+            Ok(record.map(|r| r.to_public(id)))
+        })
+    }
+
+    /// Archives a vault and every credential in it, erasing their sealed tokens.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`]; [`Error::Conflict`] if it is already archived.
+    pub fn archive_vault(&self, vault_id: impl AsRef<str>) -> Result<Vault> {
+        let vault_id = vault_id.as_ref();
+        let (id, record) = self.apply_checked(|engine| {
+            let (id, mut record) = self.load_vault(engine, vault_id)?;
+            if !record.is_active() {
+                return Err(Error::conflict(format!(
+                    "Vault '{vault_id}' is already archived."
+                )));
+            }
+            let now = self.now_micros(record.updated_at);
+            let mut set = WriteSet::default();
+            for item in engine.tokens.scan_prefix(self.account.vault(id)) {
+                let (token_key, bytes) = item?;
+                let entry: TokenEntry = decode(&bytes, || format!("a token of vault {vault_id}"))?;
+                let cred_id = RawId(u128::from_be_bytes(entry.credential_id));
+                let mut cred = self.load_credential(engine, id, cred_id)?;
+                cred.archived_at = Some(now);
+                cred.updated_at = now.max(cred.updated_at);
+                self.put_archived_credential(&mut set, id, cred_id, &cred, token_key.to_vec())?;
+            }
+            record.archived_at = Some(now);
+            record.updated_at = now;
+            record.active_credentials = 0;
+            set.put(TreeId::Vaults, self.account.vault(id), encode(&record)?);
+            set.delete(
+                TreeId::ListActive,
+                index_key(&self.account.vault_scope(), id),
+            );
+            Ok((set, (id, record)))
+        })?;
+        self.commit()?;
+        Ok(record.to_public(id))
+    }
+
+    /// Deletes a vault for good, with all its credentials, tokens and index entries.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`].
+    pub fn delete_vault(&self, vault_id: impl AsRef<str>) -> Result<()> {
+        let vault_id = vault_id.as_ref();
+        self.apply_checked(|engine| {
+            let (id, _) = self.load_vault(engine, vault_id)?;
+            let mut set = WriteSet::default();
+            let prefix = self.account.vault(id);
+            let scope = self.account.credential_scope(id);
+            for key in engine.credentials.scan_prefix(&prefix).keys() {
+                let key = key?;
+                let cred_id = RawId::from_slice(&key[prefix.len()..]).ok_or_else(|| {
+                    Error::corrupted(format!("a credential key of vault {vault_id}"))
+                })?;
+                set.delete(TreeId::Credentials, key.to_vec());
+                set.delete(TreeId::ListAll, index_key(&scope, cred_id));
+                set.delete(TreeId::ListActive, index_key(&scope, cred_id));
+            }
+            for key in engine.tokens.scan_prefix(&prefix).keys() {
+                set.delete(TreeId::Tokens, key?.to_vec());
+            }
+            set.delete(TreeId::Vaults, prefix);
+            set.delete(TreeId::ListAll, index_key(&self.account.vault_scope(), id));
+            set.delete(
+                TreeId::ListActive,
+                index_key(&self.account.vault_scope(), id),
+            );
+            Ok((set, ()))
+        })?;
+        self.commit()
+    }
+
+    /// The vault `vault_id` names in this account, or not found.
+    pub(crate) fn load_vault(
+        &self,
+        engine: &Engine,
+        vault_id: &str,
+    ) -> Result<(RawId, VaultRecord)> {
+        let id =
+            RawId::parse(vault_id, Kind::Vault).ok_or_else(|| Error::vault_not_found(vault_id))?;
+        let record = self
+            .read_vault(engine, id)?
+            .ok_or_else(|| Error::vault_not_found(vault_id))?;
+        Ok((id, record))
+    }
+
+    pub(crate) fn read_vault(&self, engine: &Engine, id: RawId) -> Result<Option<VaultRecord>> {
+        match engine.vaults.get(self.account.vault(id))? {
+            Some(bytes) => decode(&bytes, || format!("vault {}", id.format(Kind::Vault))).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Seals a credential's token, bound to where it belongs.
+    pub(crate) fn seal_token(
+        &self,
+        keys: &crate::seal::Keyring,
+        vault_text: &str,
+        id: RawId,
+        cred: &CredentialRecord,
+        token: &[u8],
+    ) -> Result<TokenEntry> {
+        let ad = token_ad(
+            &self.account.name,
+            vault_text,
+            &id.format(Kind::Credential),
+            &cred.lookup_url,
+            cred.protocol,
+            cred.credential_type,
+        );
+        Ok(TokenEntry {
+            credential_id: id.bytes(),
+            protocol: cred.protocol,
+            credential_type: cred.credential_type,
+            sealed: keys.current.seal(token, &ad)?,
+        })
+    }
+}

@@ -1,0 +1,204 @@
+//! Input rules from the specification. Each failure names the field and the rule.
+
+use std::collections::BTreeMap;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::error::{Error, Result};
+use crate::request::CreateCredential;
+
+pub(crate) const DISPLAY_NAME_MAX_CHARS: usize = 255;
+pub(crate) const METADATA_MAX_PAIRS: usize = 16;
+pub(crate) const METADATA_KEY_MAX_CHARS: usize = 64;
+pub(crate) const METADATA_VALUE_MAX_CHARS: usize = 512;
+pub(crate) const URL_MAX_CHARS: usize = 2048;
+pub(crate) const TOKEN_MAX_BYTES: usize = 8192;
+pub(crate) const ACCOUNT_MAX_CHARS: usize = 64;
+
+pub(crate) fn display_name(field: &str, name: &str) -> Result<()> {
+    let chars = name.chars().count();
+    if name.trim().is_empty() {
+        return Err(Error::invalid(
+            field,
+            format!("{field}: must not be empty or blank"),
+        ));
+    }
+    if chars > DISPLAY_NAME_MAX_CHARS {
+        return Err(Error::invalid(
+            field,
+            format!("{field}: must be at most {DISPLAY_NAME_MAX_CHARS} characters, got {chars}"),
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn metadata(map: &BTreeMap<String, String>) -> Result<()> {
+    if map.len() > METADATA_MAX_PAIRS {
+        return Err(Error::invalid(
+            "metadata",
+            format!(
+                "metadata: at most {METADATA_MAX_PAIRS} pairs are allowed, got {}",
+                map.len()
+            ),
+        ));
+    }
+    for (key, value) in map {
+        metadata_pair(key, value)?;
+    }
+    Ok(())
+}
+
+fn metadata_pair(key: &str, value: &str) -> Result<()> {
+    let key_chars = key.chars().count();
+    if key_chars == 0 || key_chars > METADATA_KEY_MAX_CHARS {
+        return Err(Error::invalid(
+            "metadata",
+            format!(
+                "metadata: keys must be 1–{METADATA_KEY_MAX_CHARS} characters, \
+                 got {key_chars} in '{}'",
+                crate::error::shown(key)
+            ),
+        ));
+    }
+    let value_chars = value.chars().count();
+    if value_chars > METADATA_VALUE_MAX_CHARS {
+        let field = format!("metadata.{key}");
+        return Err(Error::invalid(
+            field.clone(),
+            format!("{field}: values must be at most {METADATA_VALUE_MAX_CHARS} characters, got {value_chars}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a credential and returns its URL in normal form: the key a session looks up
+/// (scheme and host lower-cased, default port dropped, path resolved).
+pub(crate) fn credential(field: &str, cred: &CreateCredential) -> Result<String> {
+    let url = mcp_server_url(&format!("{field}mcp_server_url"), &cred.mcp_server_url)?;
+    let token_field = format!("{field}access_token");
+    match &cred.access_token {
+        None => Err(Error::invalid(
+            token_field,
+            "Field 'access_token' is required for static_bearer type.",
+        )),
+        Some(token) => access_token(&token_field, token).map(|()| url),
+    }
+}
+
+fn access_token(field: &str, token: &SecretString) -> Result<()> {
+    let len = token.expose_secret().len();
+    if len == 0 || len > TOKEN_MAX_BYTES {
+        // The length only: the token itself never enters a message.
+        return Err(Error::invalid(
+            field,
+            format!("{field}: must be 1–{TOKEN_MAX_BYTES} bytes, got {len}"),
+        ));
+    }
+    Ok(())
+}
+
+/// An absolute http(s) URL with a host and no embedded user or password, returned in
+/// normal form.
+pub(crate) fn mcp_server_url(field: &str, text: &str) -> Result<String> {
+    let bad = |rule: &str| Error::invalid(field, format!("{field}: {rule}"));
+    let chars = text.chars().count();
+    if chars == 0 || chars > URL_MAX_CHARS {
+        return Err(bad(&format!(
+            "must be 1–{URL_MAX_CHARS} characters, got {chars}"
+        )));
+    }
+    if text.trim() != text {
+        return Err(bad("must not start or end with white space"));
+    }
+    let url = url::Url::parse(text)
+        .map_err(|e| bad(&format!("must be an absolute http or https URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad(&format!(
+            "must use http or https, not '{}'",
+            url.scheme()
+        )));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("must name a host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad(
+            "must not embed a user name or password; put the secret in access_token",
+        ));
+    }
+    Ok(url.into())
+}
+
+pub(crate) fn account_name(name: &str) -> Result<()> {
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    if name.is_empty() || name.len() > ACCOUNT_MAX_CHARS || !name.chars().all(ok_char) {
+        return Err(Error::invalid(
+            "account",
+            format!(
+                "account: must be 1–{ACCOUNT_MAX_CHARS} characters of A–Z, a–z, 0–9, '-', '_' \
+                 or '.', got '{}'",
+                crate::error::shown(name)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_normalised_for_lookup() {
+        let n = |u| mcp_server_url("u", u).expect("valid");
+        assert_eq!(n("HTTPS://Example.COM:443/mcp"), "https://example.com/mcp");
+        assert_eq!(n("https://example.com"), "https://example.com/");
+        assert_eq!(n("http://example.com/a/../mcp"), "http://example.com/mcp");
+    }
+
+    #[test]
+    fn bad_urls_are_refused_with_the_rule() {
+        for (bad, rule) in [
+            ("", "1–2048"),
+            ("example.com/mcp", "absolute"),
+            ("ftp://example.com", "http or https"),
+            ("https://user:pw@example.com", "password"),
+            (" https://example.com", "white space"),
+            ("file:///etc/passwd", "http or https"),
+        ] {
+            let err = mcp_server_url("mcp_server_url", bad).expect_err(bad);
+            assert!(err.to_string().contains(rule), "{bad:?}: {err}");
+            assert_eq!(err.field(), Some("mcp_server_url"));
+        }
+        let long = format!("https://example.com/{}", "a".repeat(URL_MAX_CHARS));
+        assert!(mcp_server_url("u", &long).is_err());
+    }
+
+    #[test]
+    fn display_name_limits() {
+        assert!(display_name("display_name", "ok").is_ok());
+        assert!(display_name("display_name", "   ").is_err());
+        assert!(display_name("display_name", &"é".repeat(255)).is_ok());
+        assert!(display_name("display_name", &"é".repeat(256)).is_err());
+    }
+
+    #[test]
+    fn metadata_limits() {
+        let pairs = |n: usize| (0..n).map(|i| (format!("k{i}"), "v".to_owned())).collect();
+        assert!(metadata(&pairs(16)).is_ok());
+        assert!(metadata(&pairs(17)).is_err());
+        let one = |k: &str, v: &str| BTreeMap::from([(k.to_owned(), v.to_owned())]);
+        assert!(metadata(&one("", "v")).is_err());
+        assert!(metadata(&one(&"k".repeat(65), "v")).is_err());
+        assert!(metadata(&one("k", &"v".repeat(513))).is_err());
+        assert!(metadata(&one("k", &"v".repeat(512))).is_ok());
+    }
+
+    #[test]
+    fn account_names() {
+        assert!(account_name("acme-prod_1.eu").is_ok());
+        for bad in ["", "a b", "a/b", "ü", &"a".repeat(65)] {
+            assert!(account_name(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! `verify`: walks every record and index entry and reports what disagrees or fails to
+//! open, without revealing a token.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::codec::decode;
+use crate::error::Result;
+use crate::id::{Kind, RawId};
+use crate::layout::{index_key, Account};
+use crate::records::{CredentialRecord, IndexEntry, TokenEntry, VaultRecord};
+use crate::rotate::ad_for_token_key;
+use crate::store::VaultStore;
+
+/// What [`VaultStore::verify`] found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VerifyReport {
+    /// Vault records read, all accounts.
+    pub vaults: u64,
+    /// Credential records read.
+    pub credentials: u64,
+    /// Sealed tokens opened successfully.
+    pub tokens_opened: u64,
+    /// One line per inconsistency or integrity failure, naming the record.
+    pub problems: Vec<String>,
+}
+
+impl VerifyReport {
+    /// No problem found.
+    pub fn is_ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+type IndexMap = BTreeMap<Vec<u8>, IndexEntry>;
+
+impl VaultStore {
+    /// Checks the whole store (every account): each record decodes; each list index
+    /// holds exactly the items it should, with their current name and time; each active
+    /// credential has exactly one token, which opens; archived ones have none; each
+    /// vault's count of active credentials is right.
+    ///
+    /// Reads a consistent picture only while no one writes; run it on a quiet store.
+    ///
+    /// # Errors
+    /// Only if the storage engine fails to read; damage is reported in the report.
+    pub fn verify(&self) -> Result<VerifyReport> {
+        let engine = self.engine();
+        let mut report = VerifyReport::default();
+        let mut problem = |text: String| report.problems.push(text);
+        let mut all = read_index(&engine.list_all, "list_all", &mut problem)?;
+        let mut active = read_index(&engine.list_active, "list_active", &mut problem)?;
+        let mut tokens: BTreeMap<Vec<u8>, TokenEntry> = BTreeMap::new();
+        for item in engine.tokens.iter() {
+            let (key, bytes) = item?;
+            match decode::<TokenEntry>(&bytes, || "a token entry".into()) {
+                Ok(entry) => drop(tokens.insert(key.to_vec(), entry)),
+                Err(e) => problem(e.to_string()),
+            }
+        }
+
+        let mut active_counts: BTreeMap<Vec<u8>, u32> = BTreeMap::new();
+        let mut vault_keys = BTreeSet::new();
+        for item in engine.vaults.iter() {
+            let (key, bytes) = item?;
+            report.vaults += 1;
+            let Some((account, id)) = Account::split_vault_key(&key) else {
+                problem("a vault key is malformed".into());
+                continue;
+            };
+            let name = id.format(Kind::Vault);
+            vault_keys.insert(key.to_vec());
+            match decode::<VaultRecord>(&bytes, || format!("vault {name}")) {
+                Ok(record) => {
+                    let scope = Account::new(&account).vault_scope();
+                    let expect = record.index_entry();
+                    check_index(
+                        &mut all,
+                        &mut active,
+                        &scope,
+                        id,
+                        &expect,
+                        record.is_active(),
+                        &name,
+                        &mut problem,
+                    );
+                    active_counts.insert(key.to_vec(), record.active_credentials);
+                }
+                Err(e) => problem(e.to_string()),
+            }
+        }
+
+        let mut counted: BTreeMap<Vec<u8>, u32> = BTreeMap::new();
+        for item in engine.credentials.iter() {
+            let (key, bytes) = item?;
+            report.credentials += 1;
+            let Some((account_name, vault, id)) = Account::split_credential_key(&key) else {
+                problem("a credential key is malformed".into());
+                continue;
+            };
+            let account = Account::new(&account_name);
+            let name = id.format(Kind::Credential);
+            if !vault_keys.contains(&account.vault(vault)) {
+                problem(format!(
+                    "credential {name} belongs to a vault that does not exist"
+                ));
+            }
+            let record = match decode::<CredentialRecord>(&bytes, || format!("credential {name}")) {
+                Ok(record) => record,
+                Err(e) => {
+                    problem(e.to_string());
+                    continue;
+                }
+            };
+            let scope = account.credential_scope(vault);
+            check_index(
+                &mut all,
+                &mut active,
+                &scope,
+                id,
+                &record.index_entry(),
+                record.is_active(),
+                &name,
+                &mut problem,
+            );
+            if crate::validate::mcp_server_url("", &record.mcp_server_url)
+                .ok()
+                .as_ref()
+                != Some(&record.lookup_url)
+            {
+                problem(format!(
+                    "credential {name}: its URL does not match its lookup URL"
+                ));
+            }
+            let token_key = account.token(vault, &record.lookup_url);
+            let token = tokens.remove(&token_key);
+            match (record.is_active(), token) {
+                (true, None) => problem(format!("active credential {name} has no token")),
+                (false, Some(_)) => {
+                    problem(format!("archived credential {name} still has a token"))
+                }
+                (false, None) => {}
+                (true, Some(entry)) => {
+                    *counted.entry(account.vault(vault)).or_default() += 1;
+                    if entry.credential_id != id.bytes() || entry.protocol != record.protocol {
+                        problem(format!(
+                            "the token stored for credential {name} belongs to another record"
+                        ));
+                    } else if self.token_opens(&token_key, &entry)? {
+                        report.tokens_opened += 1;
+                    } else {
+                        problem(format!(
+                            "the token of credential {name} fails its integrity check"
+                        ));
+                    }
+                }
+            }
+        }
+        for (key, entry) in tokens {
+            let id = RawId(u128::from_be_bytes(entry.credential_id)).format(Kind::Credential);
+            let url = Account::split_token_key(&key)
+                .map(|(_, _, url)| url)
+                .unwrap_or_default();
+            problem(format!(
+                "a token for {url} (credential {id}) has no active credential record"
+            ));
+        }
+        for (key, stored) in active_counts {
+            let actual = counted.get(&key).copied().unwrap_or(0);
+            if stored != actual {
+                let id = Account::split_vault_key(&key)
+                    .map(|(_, id)| id.format(Kind::Vault))
+                    .unwrap_or_default();
+                problem(format!(
+                    "vault {id} counts {stored} active credentials but has {actual}"
+                ));
+            }
+        }
+        for (tree, left) in [("list_all", all), ("list_active", active)] {
+            for _ in left {
+                problem(format!(
+                    "{tree} has an entry for an item that does not exist"
+                ));
+            }
+        }
+        Ok(report)
+    }
+
+    fn token_opens(&self, key: &[u8], entry: &TokenEntry) -> Result<bool> {
+        let ad = match ad_for_token_key(key, entry) {
+            Ok(ad) => ad,
+            Err(_) => return Ok(false),
+        };
+        Ok(self.keys().open(&entry.sealed, &ad).is_some())
+    }
+}
+
+fn read_index(tree: &sled::Tree, name: &str, problem: &mut impl FnMut(String)) -> Result<IndexMap> {
+    let mut map = IndexMap::new();
+    for item in tree.iter() {
+        let (key, bytes) = item?;
+        match decode::<IndexEntry>(&bytes, || format!("a {name} entry")) {
+            Ok(entry) => drop(map.insert(key.to_vec(), entry)),
+            Err(e) => problem(e.to_string()),
+        }
+    }
+    Ok(map)
+}
+
+/// Checks (and takes out of the maps) an item's index entries: in `list_all` always, in
+/// `list_active` exactly when active, each with the record's time and name.
+#[allow(clippy::too_many_arguments)]
+fn check_index(
+    all: &mut IndexMap,
+    active: &mut IndexMap,
+    scope: &[u8],
+    id: RawId,
+    expect: &IndexEntry,
+    is_active: bool,
+    name: &str,
+    problem: &mut impl FnMut(String),
+) {
+    let key = index_key(scope, id);
+    if expect.created_at / 1000 != id.millis() {
+        problem(format!(
+            "{name}: created_at does not match the time in its id"
+        ));
+    }
+    match all.remove(&key) {
+        Some(entry) if &entry == expect => {}
+        Some(_) => problem(format!("{name}: its list_all entry is stale")),
+        None => problem(format!("{name}: missing from list_all")),
+    }
+    match (active.remove(&key), is_active) {
+        (Some(entry), true) if &entry == expect => {}
+        (Some(_), true) => problem(format!("{name}: its list_active entry is stale")),
+        (None, true) => problem(format!("{name}: active but missing from list_active")),
+        (Some(_), false) => problem(format!("{name}: archived but still in list_active")),
+        (None, false) => {}
+    }
+}
