@@ -59,10 +59,10 @@ pub(crate) struct Inner {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct StoreStats {
-    /// Completed flush + fsync rounds. With concurrent writers under
-    /// [`Durability::Immediate`] this grows slower than the number of writes: they share
-    /// fsyncs (group commit).
-    pub syncs: u64,
+    /// fsyncs of the storage log since open. Under [`Durability::Immediate`] every
+    /// change is covered by one; concurrent writers share them (group commit), so this
+    /// grows slower than the number of writes.
+    pub log_fsyncs: u64,
 }
 
 impl VaultStore {
@@ -123,7 +123,7 @@ impl VaultStore {
     /// Counters since open.
     pub fn stats(&self) -> StoreStats {
         StoreStats {
-            syncs: self.inner.engine.sync_count(),
+            log_fsyncs: self.inner.engine.log_fsyncs(),
         }
     }
 
