@@ -132,9 +132,14 @@ impl VaultStore {
                     "credential {name}: its URL does not match its lookup URL"
                 ));
             }
+            // The token under this URL may belong to a newer credential for the same
+            // server: match by credential id, not by key alone.
             let token_key = account.token(vault, &record.lookup_url);
-            let token = tokens.remove(&token_key);
-            match (record.is_active(), token) {
+            let own_token = match tokens.get(&token_key) {
+                Some(entry) if entry.credential_id == id.bytes() => tokens.remove(&token_key),
+                _ => None,
+            };
+            match (record.is_active(), own_token) {
                 (true, None) => problem(format!("active credential {name} has no token")),
                 (false, Some(_)) => {
                     problem(format!("archived credential {name} still has a token"))
@@ -142,9 +147,9 @@ impl VaultStore {
                 (false, None) => {}
                 (true, Some(entry)) => {
                     *counted.entry(account.vault(vault)).or_default() += 1;
-                    if entry.credential_id != id.bytes() || entry.protocol != record.protocol {
+                    if entry.protocol != record.protocol {
                         problem(format!(
-                            "the token stored for credential {name} belongs to another record"
+                            "the token stored for credential {name} has another protocol"
                         ));
                     } else if self.token_opens(&token_key, &entry)? {
                         report.tokens_opened += 1;
