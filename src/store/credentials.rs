@@ -74,7 +74,7 @@ impl VaultStore {
             let mut set = WriteSet::default();
             set.put(TreeId::Vaults, self.account.vault(vault), encode(&record)?);
             self.put_new_credential(&mut set, vault, id, &cred, &entry)?;
-            put_last_id(&mut set, id);
+            put_last_id(engine, &mut set, id)?;
             Ok((set, vault))
         })?;
         drop(keys);

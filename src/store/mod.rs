@@ -188,9 +188,15 @@ pub(crate) fn put_index(
     Ok(())
 }
 
-/// Records the largest id issued, so a reopened store never issues a smaller one.
-pub(crate) fn put_last_id(set: &mut WriteSet, id: RawId) {
-    set.put(TreeId::Meta, META_LAST_ID.to_vec(), id.bytes().to_vec());
+/// Records the largest id stored, so a reopened store never issues a smaller one. Ids
+/// are issued before the writer lock, so writes can commit out of id order: keep the
+/// maximum. Call under the writer lock.
+pub(crate) fn put_last_id(engine: &Engine, set: &mut WriteSet, id: RawId) -> Result<()> {
+    let stored = engine.meta.get(META_LAST_ID)?;
+    if stored.as_deref().and_then(RawId::from_slice).is_none_or(|last| last < id) {
+        set.put(TreeId::Meta, META_LAST_ID.to_vec(), id.bytes().to_vec());
+    }
+    Ok(())
 }
 
 impl fmt::Debug for VaultStore {

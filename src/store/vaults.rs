@@ -103,8 +103,10 @@ impl VaultStore {
             credentials.push(cred.to_public(vault_id, id));
             last_id = id;
         }
-        put_last_id(&mut set, last_id);
-        self.apply_checked(|_| Ok((set, ())))?;
+        self.apply_checked(|engine| {
+            put_last_id(engine, &mut set, last_id)?;
+            Ok((set, ()))
+        })?;
         drop(keys);
         self.commit()?;
         answer.credentials = Some(credentials);
