@@ -22,7 +22,13 @@ use crate::records::{KeySlot, KeyState, Rotation, TokenEntry};
 use crate::seal::{token_ad, KeyHandle};
 use crate::store::VaultStore;
 
-/// Tokens re-sealed per write batch.
+#[derive(Default)]
+struct Resealed {
+    resealed: u64,
+    unreadable: u64,
+}
+
+/// Tokens read per write batch.
 const BATCH: usize = 512;
 
 /// The outcome of a rotation.
@@ -33,6 +39,10 @@ pub struct RotationReport {
     pub key_id: u32,
     /// Live tokens re-sealed, across all accounts.
     pub tokens_resealed: u64,
+    /// Tokens that failed their integrity check under the old key (tampered or
+    /// damaged). They cannot be re-sealed and stay unreadable; [`VaultStore::verify`]
+    /// names them. Zero on a healthy store.
+    pub tokens_unreadable: u64,
 }
 
 impl VaultStore {
@@ -40,10 +50,13 @@ impl VaultStore {
     /// usable meanwhile; afterwards the old key opens nothing live and no longer opens
     /// the store. Always durable, whatever the store's [`Durability`](crate::Durability).
     ///
+    /// A token that fails its integrity check cannot be re-sealed: it is counted in
+    /// [`RotationReport::tokens_unreadable`] and left as it is (already lost), rather than
+    /// blocking the rotation of every other token.
+    ///
     /// # Errors
-    /// [`Error::Corrupted`] if a token fails to open (it names the credential; the
-    /// rotation stays unfinished and is finished by a later call or open with the new
-    /// key); [`Error::Io`].
+    /// [`Error::Io`] or a storage failure; the rotation is then unfinished, and a later
+    /// call, or opening with the new key, finishes it.
     pub fn rotate_key(&self, new_key: MasterKey) -> Result<RotationReport> {
         self.rotate(new_key, None)
     }
@@ -103,11 +116,12 @@ impl VaultStore {
     }
 
     fn finish_rotation_locked(&self) -> Result<RotationReport> {
-        let mut resealed = 0;
+        let mut totals = Resealed::default();
         let mut after: Option<Vec<u8>> = None;
         loop {
-            let (count, last) = self.reseal_batch(after.as_deref())?;
-            resealed += count;
+            let (batch, last) = self.reseal_batch(after.as_deref())?;
+            totals.resealed += batch.resealed;
+            totals.unreadable += batch.unreadable;
             match last {
                 Some(last) => after = Some(last),
                 None => break,
@@ -132,22 +146,24 @@ impl VaultStore {
             .previous = None;
         Ok(RotationReport {
             key_id,
-            tokens_resealed: resealed,
+            tokens_resealed: totals.resealed,
+            tokens_unreadable: totals.unreadable,
         })
     }
 
-    /// Re-seals up to `BATCH` tokens after key `after`; returns how many and the last key
-    /// read (`None` at the end of the tree).
-    fn reseal_batch(&self, after: Option<&[u8]>) -> Result<(u64, Option<Vec<u8>>)> {
+    /// Re-seals the tokens among the `BATCH` after key `after`; returns the counts and
+    /// the last key read (`None` at the end of the tree).
+    fn reseal_batch(&self, after: Option<&[u8]>) -> Result<(Resealed, Option<Vec<u8>>)> {
         let keys = self.keys();
+        let mut counts = Resealed::default();
         let Some(previous) = &keys.previous else {
-            return Ok((0, None));
+            return Ok((counts, None));
         };
         // Under the writer lock, nothing changes a token between its read and re-seal.
         let _writer = self.writer();
         let start = after.map_or(Bound::Unbounded, Bound::Excluded);
         let mut batch = sled::Batch::default();
-        let (mut count, mut read, mut last) = (0, 0, None);
+        let (mut read, mut last) = (0, None);
         for item in self
             .engine()
             .tokens
@@ -156,17 +172,17 @@ impl VaultStore {
             let (key, bytes) = item?;
             let mut entry: TokenEntry = decode(&bytes, || "a token entry".to_owned())?;
             if entry.sealed.key_id == previous.id {
-                let ad = ad_for_token_key(&key, &entry)?;
-                let plain = previous.open(&entry.sealed, &ad).ok_or_else(|| {
-                    Error::corrupted(format!(
-                        "the token of credential {} fails its integrity check; delete that \
-                         credential and rotate again",
-                        RawId(u128::from_be_bytes(entry.credential_id)).format(Kind::Credential)
-                    ))
-                })?;
-                entry.sealed = keys.current.seal(&plain, &ad)?;
-                batch.insert(key.to_vec(), encode(&entry)?);
-                count += 1;
+                let opened = ad_for_token_key(&key, &entry)
+                    .ok()
+                    .and_then(|ad| Some((previous.open(&entry.sealed, &ad)?, ad)));
+                match opened {
+                    Some((plain, ad)) => {
+                        entry.sealed = keys.current.seal(&plain, &ad)?;
+                        batch.insert(key.to_vec(), encode(&entry)?);
+                        counts.resealed += 1;
+                    }
+                    None => counts.unreadable += 1,
+                }
             }
             read += 1;
             last = Some(key.to_vec());
@@ -175,7 +191,7 @@ impl VaultStore {
             }
         }
         self.engine().tokens.apply_batch(batch)?;
-        Ok((count, if read == BATCH { last } else { None }))
+        Ok((counts, if read == BATCH { last } else { None }))
     }
 
     pub(crate) fn key_state(&self) -> Result<KeyState> {

@@ -193,7 +193,11 @@ pub(crate) fn put_index(
 /// maximum. Call under the writer lock.
 pub(crate) fn put_last_id(engine: &Engine, set: &mut WriteSet, id: RawId) -> Result<()> {
     let stored = engine.meta.get(META_LAST_ID)?;
-    if stored.as_deref().and_then(RawId::from_slice).is_none_or(|last| last < id) {
+    if stored
+        .as_deref()
+        .and_then(RawId::from_slice)
+        .is_none_or(|last| last < id)
+    {
         set.put(TreeId::Meta, META_LAST_ID.to_vec(), id.bytes().to_vec());
     }
     Ok(())
