@@ -258,3 +258,48 @@ fn credentials_page_the_same_way() {
         .expect_err("unknown vault");
     assert_eq!(err.api_type(), "not_found_error");
 }
+
+#[test]
+fn paging_while_a_writer_thread_inserts_sees_every_old_item_once_in_order() {
+    let (_dir, store) = store();
+    let all = fill(&store, 60);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (store, stop) = (store.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && n < 500 {
+                vault(&store, &format!("concurrent{n}"));
+                n += 1;
+            }
+            n
+        })
+    };
+    let mut seen = Vec::new();
+    let mut after = Some(all[0].clone());
+    seen.push(all[0].clone());
+    while let Some(cursor) = after {
+        let page = store
+            .list_vaults(&ListParams {
+                after_id: Some(cursor),
+                ..params(4)
+            })
+            .expect("page");
+        seen.extend(ids(&page.data));
+        after = if page.has_more { page.last_id } else { None };
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let written = writer.join().expect("writer");
+    assert_eq!(
+        seen, all,
+        "pages after a cursor hold exactly the older items, once each"
+    );
+    let total = store
+        .list_vaults(&ListParams {
+            limit: Some(100),
+            ..Default::default()
+        })
+        .expect("page");
+    assert_eq!(total.data.len(), (60 + written).min(100));
+    assert!(store.verify().expect("verify").is_ok());
+}
