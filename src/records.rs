@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::id::{micros_to_time, Kind, RawId};
 use crate::key::KdfParams;
 use crate::model::{CredentialType, Protocol, Status, Vault, VaultCredential, VaultObject};
+use crate::request::CreateCredential;
 use crate::seal::Sealed;
 
 /// A vault, without its id.
@@ -116,6 +117,19 @@ impl VaultRecord {
 }
 
 impl CredentialRecord {
+    /// A new active credential as requested, with its URL in normal form.
+    pub(crate) fn new(request: &CreateCredential, lookup_url: String, created_at: i64) -> Self {
+        CredentialRecord {
+            mcp_server_url: request.mcp_server_url.clone(),
+            lookup_url,
+            protocol: request.protocol,
+            credential_type: request.credential_type,
+            created_at,
+            updated_at: created_at,
+            archived_at: None,
+        }
+    }
+
     pub(crate) fn is_active(&self) -> bool {
         self.archived_at.is_none()
     }

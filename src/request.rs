@@ -214,17 +214,8 @@ mod tests {
     use super::*;
     use secrecy::ExposeSecret;
 
-    const SEED_BODY: &str = r#"{
-        "display_name": "my-mcp-vault",
-        "credentials": [
-          {
-            "mcp_server_url": "https://example.com/mcp",
-            "protocol": "sse",
-            "type": "static_bearer",
-            "access_token": "your-access-token"
-          }
-        ]
-      }"#;
+    /// The hosted API's create-vault example, as its documentation shows it.
+    const SEED_BODY: &str = include_str!("../tests/data/seed_create_vault.json");
 
     #[test]
     fn the_seed_body_parses_as_is() {

@@ -71,9 +71,12 @@ fn metadata_pair(key: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
-/// Checks a credential and returns its URL in normal form: the key a session looks up
-/// (scheme and host lower-cased, default port dropped, path resolved).
-pub(crate) fn credential(field: &str, cred: &CreateCredential) -> Result<String> {
+/// Checks a credential; returns its URL in normal form (the key a session looks up:
+/// scheme and host lower-cased, default port dropped, path resolved) and its token.
+pub(crate) fn credential<'a>(
+    field: &str,
+    cred: &'a CreateCredential,
+) -> Result<(String, &'a SecretString)> {
     let url = mcp_server_url(&format!("{field}mcp_server_url"), &cred.mcp_server_url)?;
     let token_field = format!("{field}access_token");
     match &cred.access_token {
@@ -81,7 +84,7 @@ pub(crate) fn credential(field: &str, cred: &CreateCredential) -> Result<String>
             token_field,
             "Field 'access_token' is required for static_bearer type.",
         )),
-        Some(token) => access_token(&token_field, token).map(|()| url),
+        Some(token) => access_token(&token_field, token).map(|()| (url, token)),
     }
 }
 

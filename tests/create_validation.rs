@@ -5,17 +5,8 @@ mod common;
 use common::*;
 use vaultstore::{CreateCredential, CreateVault, ListParams, Protocol, Status};
 
-const SEED_BODY: &str = r#"{
-    "display_name": "my-mcp-vault",
-    "credentials": [
-      {
-        "mcp_server_url": "https://example.com/mcp",
-        "protocol": "sse",
-        "type": "static_bearer",
-        "access_token": "your-access-token"
-      }
-    ]
-  }"#;
+/// The hosted API's create-vault example, as its documentation shows it.
+const SEED_BODY: &str = include_str!("data/seed_create_vault.json");
 
 #[test]
 fn the_seed_request_creates_the_seed_answer() {

@@ -1,7 +1,5 @@
 //! Credential operations: add, get, list, archive, delete.
 
-use secrecy::ExposeSecret;
-
 use super::{put_index, put_last_id, VaultStore};
 use crate::codec::{decode, encode};
 use crate::engine::{Engine, TreeId, WriteSet};
@@ -26,23 +24,11 @@ impl VaultStore {
         request: CreateCredential,
     ) -> Result<VaultCredential> {
         let vault_id = vault_id.as_ref();
-        let lookup_url = validate::credential("", &request)?;
+        let (lookup_url, token) = validate::credential("", &request)?;
         let (id, created_at) = self.next_id();
-        let cred = CredentialRecord {
-            mcp_server_url: request.mcp_server_url.clone(),
-            lookup_url,
-            protocol: request.protocol,
-            credential_type: request.credential_type,
-            created_at,
-            updated_at: created_at,
-            archived_at: None,
-        };
+        let cred = CredentialRecord::new(&request, lookup_url, created_at);
         let keys = self.keys();
-        let token = request
-            .access_token
-            .as_ref()
-            .map(|t| t.expose_secret().as_bytes());
-        let entry = self.seal_token(&keys, vault_id, id, &cred, token.unwrap_or_default())?;
+        let entry = self.seal_token(&keys, vault_id, id, &cred, token)?;
         let vault = self.apply_checked(|engine| {
             let (vault, mut record) = self.load_vault(engine, vault_id)?;
             if !record.is_active() {

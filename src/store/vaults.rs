@@ -1,6 +1,6 @@
 //! Vault operations: create, get, update, list, archive, delete.
 
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::{put_index, put_last_id, VaultStore};
 use crate::codec::{decode, encode};
@@ -41,17 +41,18 @@ impl VaultStore {
                 ),
             ));
         }
-        let mut urls: Vec<String> = Vec::with_capacity(request.credentials.len());
+        let mut checked: Vec<(String, &SecretString)> =
+            Vec::with_capacity(request.credentials.len());
         for (i, credential) in request.credentials.iter().enumerate() {
-            let url = validate::credential(&format!("credentials[{i}]."), credential)?;
-            if let Some(j) = urls.iter().position(|u| *u == url) {
+            let (url, token) = validate::credential(&format!("credentials[{i}]."), credential)?;
+            if let Some(j) = checked.iter().position(|(u, _)| *u == url) {
                 return Err(Error::conflict(format!(
                     "credentials[{i}].mcp_server_url: '{}' is the same server as credentials[{j}]; \
                      a vault holds one active credential per mcp_server_url",
                     credential.mcp_server_url
                 )));
             }
-            urls.push(url);
+            checked.push((url, token));
         }
 
         let (vault_id, created_at) = self.next_id();
@@ -62,7 +63,7 @@ impl VaultStore {
             created_at,
             updated_at: created_at,
             archived_at: None,
-            active_credentials: urls.len() as u32,
+            active_credentials: checked.len() as u32,
         };
         let mut set = WriteSet::default();
         set.put(
@@ -80,25 +81,12 @@ impl VaultStore {
 
         let keys = self.keys();
         let mut answer = record.to_public(vault_id);
-        let mut credentials = Vec::with_capacity(urls.len());
+        let mut credentials = Vec::with_capacity(checked.len());
         let mut last_id = vault_id;
-        for (credential, lookup_url) in request.credentials.iter().zip(urls) {
+        for (credential, (lookup_url, token)) in request.credentials.iter().zip(checked) {
             let (id, created_at) = self.next_id();
-            let cred = CredentialRecord {
-                mcp_server_url: credential.mcp_server_url.clone(),
-                lookup_url,
-                protocol: credential.protocol,
-                credential_type: credential.credential_type,
-                created_at,
-                updated_at: created_at,
-                archived_at: None,
-            };
-            let token = credential
-                .access_token
-                .as_ref()
-                .map(|t| t.expose_secret().as_bytes());
-            let entry =
-                self.seal_token(&keys, &vault_text, id, &cred, token.unwrap_or_default())?;
+            let cred = CredentialRecord::new(credential, lookup_url, created_at);
+            let entry = self.seal_token(&keys, &vault_text, id, &cred, token)?;
             self.put_new_credential(&mut set, vault_id, id, &cred, &entry)?;
             credentials.push(cred.to_public(vault_id, id));
             last_id = id;
@@ -280,7 +268,7 @@ impl VaultStore {
         vault_text: &str,
         id: RawId,
         cred: &CredentialRecord,
-        token: &[u8],
+        token: &SecretString,
     ) -> Result<TokenEntry> {
         let ad = token_ad(
             &self.account.name,
@@ -294,7 +282,7 @@ impl VaultStore {
             credential_id: id.bytes(),
             protocol: cred.protocol,
             credential_type: cred.credential_type,
-            sealed: keys.current.seal(token, &ad)?,
+            sealed: keys.current.seal(token.expose_secret().as_bytes(), &ad)?,
         })
     }
 }
