@@ -20,8 +20,16 @@ pub struct Stdin {
 }
 
 impl Stdin {
-    fn unread(&mut self) -> Result<&[u8], Failure> {
+    /// On a terminal a secret is asked for without echo rather than read as typed.
+    fn is_terminal(&self) -> bool {
+        self.bytes.is_none() && std::io::stdin().is_terminal()
+    }
+
+    fn unread(&mut self, what: &str) -> Result<&[u8], Failure> {
         if self.bytes.is_none() {
+            if std::io::stdin().is_terminal() {
+                eprintln!("vaultstore: reading {what} from the terminal; end with Ctrl-D");
+            }
             let mut buf = Zeroizing::new(Vec::new());
             std::io::stdin()
                 .read_to_end(&mut buf)
@@ -34,7 +42,10 @@ impl Stdin {
 
     /// The next line, without its newline.
     pub fn line(&mut self, what: &str) -> Result<SecretString, Failure> {
-        let rest = self.unread()?;
+        if self.is_terminal() {
+            return ask_hidden(&format!("Enter {what} (hidden): "));
+        }
+        let rest = self.unread(what)?;
         let (line, used) = match rest.iter().position(|&b| b == b'\n') {
             Some(end) => (&rest[..end], end + 1),
             None => (rest, rest.len()),
@@ -44,9 +55,17 @@ impl Stdin {
         Ok(secret)
     }
 
+    /// A secret: everything not read yet, less one trailing newline.
+    pub fn secret(&mut self, what: &str) -> Result<SecretString, Failure> {
+        if self.is_terminal() {
+            return ask_hidden(&format!("Enter {what} (hidden): "));
+        }
+        self.rest(what)
+    }
+
     /// Everything not read yet, less one trailing newline.
     pub fn rest(&mut self, what: &str) -> Result<SecretString, Failure> {
-        let rest = self.unread()?;
+        let rest = self.unread(what)?;
         let used = rest.len();
         let secret = secret_from(strip_newline(rest), what)?;
         self.taken += used;
@@ -57,7 +76,7 @@ impl Stdin {
 /// A token from the source the options name, or a hidden prompt on a terminal.
 pub fn token(source: &TokenSource, stdin: &mut Stdin) -> Result<SecretString, Failure> {
     if source.token_stdin {
-        return stdin.rest("the token");
+        return stdin.secret("the token");
     }
     if let Some(path) = &source.token_file {
         return from_file(path, "the token");
@@ -74,6 +93,10 @@ pub fn prompt(question: &str, no_tty: &str) -> Result<SecretString, Failure> {
     if !std::io::stdin().is_terminal() {
         return Err(usage(no_tty));
     }
+    ask_hidden(question)
+}
+
+fn ask_hidden(question: &str) -> Result<SecretString, Failure> {
     let answer = Zeroizing::new(
         rpassword::prompt_password(question)
             .map_err(|e| usage(format!("cannot read from the terminal: {e}")))?,
