@@ -98,6 +98,13 @@ fn a_missing_store_is_a_usage_error_and_is_not_created() {
         .expect("message")
         .contains("vaultstore init"));
     assert!(!env.store.exists());
+
+    // A directory that holds something else is not taken for a store either.
+    std::fs::create_dir(&env.store).expect("mkdir");
+    write(&env.store.join("notes.txt"), "mine");
+    env.fails(&["vault", "list"], "", USAGE);
+    env.fails(&["init"], "", CONFLICT);
+    assert!(!env.store.join("data").exists());
 }
 
 #[test]

@@ -15,9 +15,10 @@ use crate::Context;
 pub fn init(cx: &mut Context) -> Outcome {
     let global = &cx.global;
     let dir = open::store_dir(global)?;
-    if open::is_store(&dir) {
+    if open::is_occupied(&dir) {
         return Err(Failure::Conflict(format!(
-            "a store already exists at {}; `init` never opens or changes one",
+            "{} already exists and is not empty; `init` makes a store only in a new or \
+             empty directory",
             dir.display()
         )));
     }

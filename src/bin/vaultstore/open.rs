@@ -105,7 +105,14 @@ pub fn with_key(builder: Builder, key: KeyChoice) -> Builder {
     }
 }
 
-/// A directory that exists and holds something.
+/// A directory the library has made a store in: it holds the store's header file or
+/// its data directory. (Any other directory would be turned into a new store by an
+/// open, which only `init` may do; a damaged store still gets the library's message.)
 pub fn is_store(dir: &Path) -> bool {
+    dir.join("HEADER").exists() || dir.join("data").exists()
+}
+
+/// A directory that exists and holds something: `init` makes no store there.
+pub fn is_occupied(dir: &Path) -> bool {
     std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some())
 }
