@@ -21,6 +21,7 @@ pub struct Cli {
 
 /// Options every command takes.
 #[derive(Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// The store directory. Default: the platform data directory, e.g.
     /// ~/.local/share/vaultstore/store.
