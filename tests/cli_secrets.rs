@@ -101,6 +101,14 @@ fn tokens_are_never_taken_from_argv() {
             .assert()
             .code(USAGE);
     }
+    // Under --json the usage error is the API's envelope too.
+    let err = env.fails(&["credential", "add", &vault, "--token", TOKEN], "", USAGE);
+    assert_eq!(err["error"]["type"], "invalid_request_error");
+    assert!(err["error"]["message"]
+        .as_str()
+        .expect("message")
+        .contains("--token"));
+    assert!(!err.to_string().contains(TOKEN));
     env.cmd()
         .args(["--passphrase", "hunter2", "vault", "list"])
         .assert()

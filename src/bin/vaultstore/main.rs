@@ -45,7 +45,10 @@ impl Context {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return bad_command_line(e),
+    };
     let json = cli.global.json;
     let mut cx = Context {
         out: Output { json },
@@ -57,6 +60,19 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => failure.report(json),
     }
+}
+
+/// clap's own report (help, version, usage errors with exit 2), except that a usage
+/// error under `--json` is the API's error envelope like every other error.
+fn bad_command_line(e: clap::Error) -> ExitCode {
+    let json = std::env::args_os().any(|arg| arg == "--json");
+    let help = e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand;
+    if !e.use_stderr() || help || !json {
+        e.exit();
+    }
+    let text = e.render().to_string();
+    let first = text.lines().next().unwrap_or_default();
+    Failure::Usage(first.trim_start_matches("error: ").to_owned()).report(true)
 }
 
 fn run(command: Command, cx: &mut Context) -> Outcome {
