@@ -116,8 +116,8 @@ pub fn rotate(args: RotateArgs, cx: &mut Context) -> Outcome {
     });
     cx.out.show(&answer, || {
         let old = match &old_key_file {
-            Some(file) => format!("the old key file {}", file.display()),
-            None => "the old passphrase".to_owned(),
+            Some(file) => format!("The old key file {}", file.display()),
+            None => "The old passphrase".to_owned(),
         };
         let keep = match &new_file {
             Some(file) => format!(
