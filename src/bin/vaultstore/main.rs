@@ -1,0 +1,87 @@
+//! `vaultstore`: the command-line program over the library, for operators and edge
+//! boxes. Built only with the `cli` feature. See docs/cli.md.
+
+mod args;
+mod credential;
+mod exit;
+mod keys;
+mod open;
+mod output;
+mod progress;
+mod resolve;
+mod secrets;
+mod vault;
+mod verify;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use vaultstore::VaultStore;
+
+use args::{Cli, Command, Global};
+use exit::{Failure, Outcome};
+use output::Output;
+use secrets::Stdin;
+
+/// What every command works with: the options, the output form, stdin, and the store
+/// once opened.
+pub(crate) struct Context {
+    pub global: Global,
+    pub out: Output,
+    pub stdin: Stdin,
+    store: Option<VaultStore>,
+}
+
+impl Context {
+    /// The store, opened on first use.
+    pub fn store(&mut self) -> Result<VaultStore, Failure> {
+        if let Some(store) = &self.store {
+            return Ok(store.clone());
+        }
+        let store = open::open(&self.global, &mut self.stdin)?;
+        self.store = Some(store.clone());
+        Ok(store)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return bad_command_line(e),
+    };
+    let json = cli.global.json;
+    let mut cx = Context {
+        out: Output { json },
+        global: cli.global,
+        stdin: Stdin::default(),
+        store: None,
+    };
+    match run(cli.command, &mut cx) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => failure.report(json),
+    }
+}
+
+/// clap's own report (help, version, usage errors with exit 2), except that a usage
+/// error under `--json` is the API's error envelope like every other error.
+fn bad_command_line(e: clap::Error) -> ExitCode {
+    let json = std::env::args_os().any(|arg| arg == "--json");
+    let help = e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand;
+    if !e.use_stderr() || help || !json {
+        e.exit();
+    }
+    let text = e.render().to_string();
+    let first = text.lines().next().unwrap_or_default();
+    Failure::Usage(first.trim_start_matches("error: ").to_owned()).report(true)
+}
+
+fn run(command: Command, cx: &mut Context) -> Outcome {
+    match command {
+        Command::Init => keys::init(cx),
+        Command::Vault(command) => vault::run(command, cx),
+        Command::Credential(command) => credential::run(command, cx),
+        Command::Resolve(args) => resolve::run(args, cx),
+        Command::RotateKey(args) => keys::rotate(args, cx),
+        Command::Verify => verify::run(cx),
+    }
+}

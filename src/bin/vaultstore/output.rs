@@ -1,0 +1,184 @@
+//! Printing answers: one JSON document in the hosted API's shapes with `--json`, short
+//! human text (tables for lists) without. Only answers go to stdout.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+use vaultstore::{Page, Status, Vault, VaultCredential};
+
+/// Where answers go, and in which form.
+#[derive(Clone, Copy)]
+pub struct Output {
+    pub json: bool,
+}
+
+impl Output {
+    /// Prints `value` as JSON, or else the human text `human` makes.
+    pub fn show<T: Serialize>(&self, value: &T, human: impl FnOnce() -> String) {
+        if self.json {
+            let text = serde_json::to_string_pretty(value)
+                .unwrap_or_else(|e| format!("{{\"error\": \"cannot serialize: {e}\"}}"));
+            println!("{text}");
+        } else {
+            let text = human();
+            println!("{}", text.trim_end());
+        }
+    }
+
+    pub fn vault(&self, vault: &Vault) {
+        self.show(vault, || vault_text(vault));
+    }
+
+    pub fn credential(&self, cred: &VaultCredential) {
+        self.show(cred, || fields(&credential_fields(cred)));
+    }
+
+    pub fn vault_page(&self, page: &Page<Vault>) {
+        self.show(page, || {
+            let rows = page.data.iter().map(|v| {
+                vec![
+                    v.id.clone(),
+                    status(v.status),
+                    time(&v.created_at),
+                    v.display_name.clone(),
+                ]
+            });
+            page_text(page, ["ID", "STATUS", "CREATED_AT", "NAME"], rows)
+        });
+    }
+
+    pub fn credential_page(&self, page: &Page<VaultCredential>) {
+        self.show(page, || {
+            page_text(
+                page,
+                ["ID", "STATUS", "PROTOCOL", "MCP_SERVER_URL"],
+                page.data.iter().map(credential_row),
+            )
+        });
+    }
+}
+
+fn vault_text(vault: &Vault) -> String {
+    let mut pairs = vec![
+        ("id", vault.id.clone()),
+        ("display_name", vault.display_name.clone()),
+        ("status", status(vault.status)),
+        ("metadata", metadata(&vault.metadata)),
+        ("created_at", time(&vault.created_at)),
+        ("updated_at", time(&vault.updated_at)),
+    ];
+    if let Some(at) = &vault.archived_at {
+        pairs.push(("archived_at", time(at)));
+    }
+    let mut text = fields(&pairs);
+    if let Some(creds) = &vault.credentials {
+        text.push_str("\ncredentials:\n");
+        text.push_str(&table(
+            ["ID", "STATUS", "PROTOCOL", "MCP_SERVER_URL"],
+            creds.iter().map(credential_row),
+        ));
+    }
+    text
+}
+
+fn credential_fields(cred: &VaultCredential) -> Vec<(&'static str, String)> {
+    let mut pairs = vec![
+        ("id", cred.id.clone()),
+        ("vault_id", cred.vault_id.clone()),
+        ("mcp_server_url", cred.mcp_server_url.clone()),
+        ("protocol", cred.protocol.as_str().to_owned()),
+        ("type", cred.credential_type.as_str().to_owned()),
+        ("status", status(cred.status)),
+        ("created_at", time(&cred.created_at)),
+        ("updated_at", time(&cred.updated_at)),
+    ];
+    if let Some(at) = &cred.archived_at {
+        pairs.push(("archived_at", time(at)));
+    }
+    pairs
+}
+
+fn credential_row(cred: &VaultCredential) -> Vec<String> {
+    vec![
+        cred.id.clone(),
+        status(cred.status),
+        cred.protocol.as_str().to_owned(),
+        cred.mcp_server_url.clone(),
+    ]
+}
+
+fn page_text<T>(
+    page: &Page<T>,
+    header: [&str; 4],
+    rows: impl Iterator<Item = Vec<String>>,
+) -> String {
+    if page.data.is_empty() {
+        return "(none)".to_owned();
+    }
+    let mut text = table(header, rows);
+    if page.has_more {
+        if let Some(last) = &page.last_id {
+            text.push_str(&format!("(more: --after {last})\n"));
+        }
+    }
+    text
+}
+
+/// `name  value` lines, names padded to one width.
+pub fn fields(pairs: &[(&str, String)]) -> String {
+    let width = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k:width$}  {v}\n"))
+        .collect()
+}
+
+/// Columns padded to their widest cell; the last column is not padded.
+fn table<const N: usize>(header: [&str; N], rows: impl Iterator<Item = Vec<String>>) -> String {
+    let mut all: Vec<Vec<String>> = vec![header.iter().map(|h| (*h).to_owned()).collect()];
+    all.extend(rows);
+    let mut widths = [0usize; N];
+    for row in &all {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut text = String::new();
+    for row in &all {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .enumerate()
+            .map(|(i, (cell, w))| match i + 1 == N {
+                true => cell.clone(),
+                false => format!("{cell:w$}"),
+            })
+            .collect();
+        text.push_str(&cells.join("  "));
+        text.push('\n');
+    }
+    text
+}
+
+fn status(s: Status) -> String {
+    match s {
+        Status::Active => "active",
+        Status::Archived => "archived",
+    }
+    .to_owned()
+}
+
+fn time(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn metadata(m: &BTreeMap<String, String>) -> String {
+    if m.is_empty() {
+        return "(none)".to_owned();
+    }
+    m.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

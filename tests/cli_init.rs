@@ -1,0 +1,185 @@
+//! Guards `vaultstore init` and opening a store: where the store and key go, private key
+//! files, refusing to overwrite, and the exit codes for no store, wrong key and locked.
+#![cfg(feature = "cli")]
+
+mod cli_support;
+
+use cli_support::*;
+use predicates::prelude::*;
+use vaultstore::VaultStore;
+
+#[test]
+fn init_makes_a_store_and_a_private_key_file_beside_it() {
+    let env = Env::empty();
+    let answer = env.json(&["init"], "");
+    assert_eq!(answer["store"], env.store.to_str().expect("utf-8"));
+    assert_eq!(answer["key_file"], env.key.to_str().expect("utf-8"));
+    assert!(env.store.is_dir());
+    let key = std::fs::read_to_string(&env.key).expect("key file");
+    assert_eq!(key.trim_end().len(), 64, "64 hex digits");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&env.key)
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // The key file never reaches the output.
+    let (_, out, err) = env.run(&["init"], "");
+    assert!(!out.contains(key.trim_end()) && !err.contains(key.trim_end()));
+}
+
+#[test]
+fn init_says_where_both_are_in_human_form() {
+    let env = Env::empty();
+    env.cmd()
+        .arg("init")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(env.store.to_str().expect("utf-8")))
+        .stdout(predicate::str::contains(env.key.to_str().expect("utf-8")));
+}
+
+#[test]
+fn init_refuses_an_existing_store_or_key_file() {
+    let env = Env::new();
+    let key_before = std::fs::read(&env.key).expect("key");
+    let err = env.fails(&["init"], "", CONFLICT);
+    assert_eq!(err["error"]["type"], "conflict_error");
+    assert_eq!(std::fs::read(&env.key).expect("key"), key_before);
+
+    let other = Env::empty();
+    write(&other.key, "not mine");
+    other.fails(&["init"], "", CONFLICT);
+    assert!(!other.store.exists(), "no store made without its key");
+}
+
+#[test]
+fn store_and_key_come_from_the_environment_or_the_data_directory() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let data = home.path().join("data");
+    bare()
+        .env("HOME", home.path())
+        .env("XDG_DATA_HOME", &data)
+        .arg("init")
+        .assert()
+        .success();
+    #[cfg(target_os = "linux")]
+    {
+        assert!(data.join("vaultstore/store").is_dir());
+        assert!(data.join("vaultstore/store.key").is_file());
+    }
+
+    let env = Env::empty();
+    let key = env.path("elsewhere.key");
+    bare()
+        .env("VAULTSTORE_PATH", &env.store)
+        .env("VAULTSTORE_KEY_FILE", &key)
+        .arg("init")
+        .assert()
+        .success();
+    assert!(key.is_file() && !env.key.exists());
+    bare()
+        .env("VAULTSTORE_PATH", &env.store)
+        .env("VAULTSTORE_KEY_FILE", &key)
+        .args(["vault", "list"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn a_missing_store_is_a_usage_error_and_is_not_created() {
+    let env = Env::empty();
+    let err = env.fails(&["vault", "list"], "", USAGE);
+    assert!(err["error"]["message"]
+        .as_str()
+        .expect("message")
+        .contains("vaultstore init"));
+    assert!(!env.store.exists());
+
+    // A directory that holds something else is not taken for a store either.
+    std::fs::create_dir(&env.store).expect("mkdir");
+    write(&env.store.join("notes.txt"), "mine");
+    env.fails(&["vault", "list"], "", USAGE);
+    env.fails(&["init"], "", CONFLICT);
+    assert!(!env.store.join("data").exists());
+}
+
+#[test]
+fn a_wrong_key_file_exits_with_the_wrong_key_code() {
+    let env = Env::new();
+    let other = Env::new();
+    env.cmd()
+        .arg("--key-file")
+        .arg(&other.key)
+        .args(["vault", "list"])
+        .assert()
+        .code(WRONG_KEY)
+        .stderr(predicate::str::contains("master key does not open"));
+}
+
+#[test]
+fn a_store_open_elsewhere_is_locked() {
+    let env = Env::new();
+    let held = VaultStore::builder(&env.store)
+        .key_file(&env.key)
+        .open()
+        .expect("open");
+    let err = env.fails(&["vault", "list"], "", LOCKED);
+    assert_eq!(err["error"]["type"], "api_error");
+    assert!(err["error"]["message"]
+        .as_str()
+        .expect("message")
+        .contains("open in another"));
+    drop(held);
+    env.json(&["vault", "list"], "");
+}
+
+#[test]
+fn a_passphrase_store_from_stdin_round_trips() {
+    let env = Env::empty();
+    let answer = env.json(&["--passphrase-stdin", "init"], "correct horse\n");
+    assert_eq!(answer["key_file"], serde_json::Value::Null);
+    assert!(!env.key.exists());
+
+    // The passphrase is stdin's first line; the token is the rest.
+    let vault = env.json(
+        &[
+            "--passphrase-stdin",
+            "vault",
+            "create",
+            "--name",
+            "p",
+            "--credential",
+            "https://example.com/mcp",
+            "--protocol",
+            "sse",
+            "--token-stdin",
+        ],
+        &format!("correct horse\n{TOKEN}\n"),
+    );
+    let id = vault["id"].as_str().expect("id");
+    let found = env.json(
+        &[
+            "--passphrase-stdin",
+            "resolve",
+            "--vault",
+            id,
+            "--url",
+            "https://example.com/mcp",
+            "--reveal",
+        ],
+        "correct horse\n",
+    );
+    assert_eq!(found["access_token"], TOKEN);
+
+    env.fails(
+        &["--passphrase-stdin", "vault", "list"],
+        "wrong horse\n",
+        WRONG_KEY,
+    );
+    // No key file, no passphrase, no terminal: a usage error, not a hang.
+    env.fails(&["vault", "list"], "", USAGE);
+}
