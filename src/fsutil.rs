@@ -4,10 +4,27 @@ use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::Path;
 
-/// Creates `dir` (and its parents) and makes it private: 0700 on Unix.
+/// Creates `dir` (and its parents); the store directory itself is made 0700.
 pub(crate) fn create_private_dir(dir: &Path) -> io::Result<()> {
-    fs::create_dir_all(dir)?;
-    set_mode(dir, 0o700)
+    if let Some(parent) = dir.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    match fs::DirBuilder::new().mode_private().create(dir) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        other => other,
+    }
+}
+
+trait PrivateDirBuilder {
+    fn mode_private(&mut self) -> &mut Self;
+}
+
+impl PrivateDirBuilder for fs::DirBuilder {
+    fn mode_private(&mut self) -> &mut Self {
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(self, 0o700);
+        self
+    }
 }
 
 /// Creates a new file readable only by its owner; fails if it exists.
@@ -28,14 +45,58 @@ pub(crate) fn open_private_file(path: &Path) -> io::Result<File> {
     options.open(path)
 }
 
-/// Makes every file below `dir` 0600 and every directory 0700. sled creates its files
-/// with the process umask; the 0700 store directory already shuts others out, and this
-/// tightens the files themselves.
-pub(crate) fn restrict_tree(dir: &Path) -> io::Result<()> {
+/// The entries a store directory is made of; nothing else in it is ever touched.
+pub(crate) const STORE_ENTRIES: [&str; 4] = ["LOCK", "HEADER", "HEADER.tmp", "data"];
+
+/// Makes the store directory 0700 and the store's own files 0600 (their directories
+/// 0700). sled creates its files with the process umask; the 0700 directory already
+/// shuts others out, and this tightens the files themselves. Entries that are not the
+/// store's are left alone.
+pub(crate) fn restrict_store(dir: &Path) -> io::Result<()> {
+    set_mode(dir, 0o700)?;
+    for name in STORE_ENTRIES {
+        let path = dir.join(name);
+        match fs::symlink_metadata(&path) {
+            Ok(meta) if meta.is_dir() => {
+                set_mode(&path, 0o700)?;
+                restrict_tree(&path)?;
+            }
+            Ok(meta) if meta.is_file() => set_mode(&path, 0o600)?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Whether `dir` may become a store: it does not exist, is empty, or holds nothing but
+/// store entries (a store, or a first open that stopped half-way).
+pub(crate) fn may_hold_store(dir: &Path) -> io::Result<bool> {
+    match fs::read_dir(dir) {
+        Ok(entries) => {
+            for entry in entries {
+                let name = entry?.file_name();
+                if !STORE_ENTRIES.iter().any(|n| name == *n) {
+                    // Any other entry is fine in a store, never in a directory about to
+                    // become one.
+                    return Ok(dir.join("HEADER").exists() || dir.join("data").exists());
+                }
+            }
+            Ok(true)
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(true),
+        Err(e) => Err(e),
+    }
+}
+
+fn restrict_tree(dir: &Path) -> io::Result<()> {
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
         let path = entry.path();
-        if entry.file_type()?.is_dir() {
+        let kind = entry.file_type()?;
+        if kind.is_symlink() {
+            continue;
+        }
+        if kind.is_dir() {
             set_mode(&path, 0o700)?;
             restrict_tree(&path)?;
         } else {

@@ -37,7 +37,7 @@ impl DirLock {
 impl Drop for DirLock {
     fn drop(&mut self) {
         // Dropped after the engine: tighten any file sled made since open.
-        let _ = fsutil::restrict_tree(&self.dir);
+        let _ = fsutil::restrict_store(&self.dir);
     }
 }
 

@@ -26,6 +26,18 @@ pub(crate) fn open(options: Builder) -> Result<VaultStore> {
             "key: no master key given; use .key(), .key_file() or .passphrase()",
         )
     })?;
+    let is_store = fsutil::may_hold_store(dir)
+        .map_err(|e| Error::io(format!("reading the store directory {}", dir.display()), e))?;
+    if !is_store {
+        // Never make a store in, or change the permissions of, a directory of other files.
+        return Err(Error::invalid(
+            "path",
+            format!(
+                "path: {} holds other files and no vaultstore store; open an empty or new directory",
+                dir.display()
+            ),
+        ));
+    }
     fsutil::create_private_dir(dir)
         .map_err(|e| Error::io(format!("creating the store directory {}", dir.display()), e))?;
     let lock = DirLock::acquire(dir)?;
@@ -67,7 +79,7 @@ pub(crate) fn open(options: Builder) -> Result<VaultStore> {
     let last_id: Option<Vec<u8>> = engine.meta.get(META_LAST_ID)?.map(|v| v.to_vec());
     let floor = last_id.as_deref().and_then(RawId::from_slice);
 
-    fsutil::restrict_tree(dir)
+    fsutil::restrict_store(dir)
         .map_err(|e| Error::io(format!("restricting permissions in {}", dir.display()), e))?;
     let flusher = match options.durability {
         Durability::Immediate => None,
