@@ -88,7 +88,9 @@ impl Session {
             let Some(bytes) = engine.tokens.get(account.token(*vault, &url))? else {
                 continue;
             };
-            let entry: TokenEntry = decode(&bytes, || format!("a token in vault {vault_text}"))?;
+            let entry: TokenEntry = decode(&bytes, || {
+                format!("the token for {url} in vault {vault_text}")
+            })?;
             let credential_text =
                 RawId(u128::from_be_bytes(entry.credential_id)).format(Kind::Credential);
             let what =

@@ -53,7 +53,7 @@ impl VaultStore {
         let mut tokens: BTreeMap<Vec<u8>, TokenEntry> = BTreeMap::new();
         for item in engine.tokens.iter() {
             let (key, bytes) = item?;
-            match decode::<TokenEntry>(&bytes, || "a token entry".into()) {
+            match decode::<TokenEntry>(&bytes, || token_name(&key)) {
                 Ok(entry) => drop(tokens.insert(key.to_vec(), entry)),
                 Err(e) => problem(e.to_string()),
             }
@@ -199,12 +199,37 @@ fn read_index(tree: &sled::Tree, name: &str, problem: &mut impl FnMut(String)) -
     let mut map = IndexMap::new();
     for item in tree.iter() {
         let (key, bytes) = item?;
-        match decode::<IndexEntry>(&bytes, || format!("a {name} entry")) {
+        match decode::<IndexEntry>(&bytes, || {
+            format!("the {name} entry of {}", item_name(&key))
+        }) {
             Ok(entry) => drop(map.insert(key.to_vec(), entry)),
             Err(e) => problem(e.to_string()),
         }
     }
     Ok(map)
+}
+
+/// "the token for URL in vault ID", from a `tokens` key.
+fn token_name(key: &[u8]) -> String {
+    match Account::split_token_key(key) {
+        Some((_, vault, url)) => {
+            format!("the token for {url} in vault {}", vault.format(Kind::Vault))
+        }
+        None => "a token with a malformed key".to_owned(),
+    }
+}
+
+/// The item a list index key points at: after the account, `v` and a vault id, or `c`,
+/// a vault id and a credential id.
+fn item_name(key: &[u8]) -> String {
+    let item = Account::split_account(key).and_then(|(_, rest)| match rest {
+        [b'v', id @ ..] => Some(RawId::from_slice(id)?.format(Kind::Vault)),
+        [b'c', ids @ ..] if ids.len() == 2 * RawId::LEN => {
+            Some(RawId::from_slice(&ids[RawId::LEN..])?.format(Kind::Credential))
+        }
+        _ => None,
+    });
+    item.unwrap_or_else(|| "a malformed key".to_owned())
 }
 
 /// Checks (and takes out of the maps) an item's index entries: in `list_all` always, in
