@@ -79,6 +79,7 @@
 //! - Timestamps never go backwards within a store: if the wall clock steps back, new
 //!   items take the latest time issued, so ids, `created_at` and list order agree.
 
+mod backup;
 mod codec;
 mod config;
 mod durability;
