@@ -178,13 +178,19 @@ const SLED_LOCK_WAIT: Duration = Duration::from_secs(5);
 /// Opens sled. sled 0.34 releases its file lock only when its I/O threads are done,
 /// which can be after the last handle is dropped (sled issues 1234, 1289), so a close
 /// then an open at once could fail. The store's `LOCK` is already ours, so no one else
-/// can hold sled's: wait for it instead.
+/// can hold sled's: wait for it instead. A damaged `conf` makes sled say "unsupported";
+/// for a store made by this crate that is damage.
 fn open_db(config: &sled::Config) -> Result<sled::Db> {
     let deadline = Instant::now() + SLED_LOCK_WAIT;
     loop {
         match contain_panics("opening the storage engine", || config.open())? {
             Err(sled::Error::Io(e)) if is_sled_lock(&e) && Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(sled::Error::Unsupported(why)) => {
+                return Err(Error::corrupted(format!(
+                    "the storage engine refuses its files: {why}"
+                )))
             }
             other => return Ok(other?),
         }

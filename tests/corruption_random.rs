@@ -137,12 +137,13 @@ fn damage(dir: &Path, rng: &mut StdRng) -> String {
     format!("{name}: {what}")
 }
 
-/// Every operation on the damaged store; returns whether it opened.
-fn exercise(dir: &Path, expected: &Expected) -> bool {
-    for round in 0..2 {
-        let Ok(store) = VaultStore::open(dir, key()) else {
-            return round > 0;
-        };
+/// Every operation on the damaged store, opened twice; the error of a refused open.
+fn exercise(dir: &Path, expected: &Expected) -> Result<(), String> {
+    for _ in 0..2 {
+        let store = VaultStore::open(dir, key()).map_err(|e| {
+            let text = format!("{e:?}");
+            text[..text.find([' ', '(']).unwrap_or(text.len())].to_owned()
+        })?;
         let _ = store.verify();
         for account in ["default", "acme"] {
             let Ok(handle) = store.account(account) else {
@@ -175,7 +176,7 @@ fn exercise(dir: &Path, expected: &Expected) -> bool {
             }
         }
     }
-    true
+    Ok(())
 }
 
 #[test]
@@ -188,7 +189,8 @@ fn random_damage_never_panics_hangs_or_misdirects_a_token() {
     let seed = env_number("VAULTSTORE_CORRUPTION_SEED").unwrap_or(0);
     let template = tempfile::tempdir().expect("tempdir");
     make_template(template.path());
-    let (mut opened, mut refused) = (0, 0);
+    let mut opened = 0;
+    let mut refused: BTreeMap<String, u64> = BTreeMap::new();
     for first in (0..cases).step_by(CASES_PER_CHILD as usize) {
         let last = (first + CASES_PER_CHILD).min(cases);
         let role = format!("{first} {last}");
@@ -204,7 +206,10 @@ fn random_damage_never_panics_hangs_or_misdirects_a_token() {
                 Ok(line) => match line.split_once(' ') {
                     Some(("start", case)) => current = Some(case.to_owned()),
                     Some(("opened", _)) => opened += 1,
-                    Some(("refused", _)) => refused += 1,
+                    Some(("refused", rest)) => {
+                        let error = rest.split(' ').next().unwrap_or_default();
+                        *refused.entry(error.to_owned()).or_default() += 1;
+                    }
                     _ => {}
                 },
                 Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
@@ -220,8 +225,12 @@ fn random_damage_never_panics_hangs_or_misdirects_a_token() {
             "case {current:?} (seed {seed}) failed: {status}"
         );
     }
-    eprintln!("corruption: {cases} cases, {opened} opened, {refused} refused to open");
-    assert_eq!(opened + refused, cases, "cases unaccounted for");
+    eprintln!("corruption: {cases} cases, {opened} opened, refused to open: {refused:?}");
+    assert_eq!(
+        opened + refused.values().sum::<u64>(),
+        cases,
+        "cases unaccounted for"
+    );
 }
 
 /// The child: runs cases `first..last` of the role, one damaged copy each.
@@ -240,11 +249,9 @@ fn child(role: &str) {
         copy_dir(&template, dir.path());
         let mut rng = StdRng::seed_from_u64(seed.wrapping_mul(1_000_003).wrapping_add(case));
         let what = damage(dir.path(), &mut rng);
-        let outcome = if exercise(dir.path(), &expected) {
-            "opened"
-        } else {
-            "refused"
-        };
-        say(&format!("{outcome} {case}: {what}"));
+        match exercise(dir.path(), &expected) {
+            Ok(()) => say(&format!("opened {case}: {what}")),
+            Err(error) => say(&format!("refused {error} {case}: {what}")),
+        }
     }
 }

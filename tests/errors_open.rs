@@ -106,6 +106,18 @@ fn a_missing_engine_file_never_opens_as_an_empty_store() {
     }
 }
 
+#[test]
+fn a_damaged_engine_config_is_corruption() {
+    let (dir, _) = store_with_a_vault();
+    let conf = dir.path().join("data").join("conf");
+    let mut bytes = std::fs::read(&conf).expect("read conf");
+    // Not UTF-8: sled 0.34 takes it for a pre-0.29 store and says "unsupported".
+    bytes[0] = 0xff;
+    std::fs::write(&conf, bytes).expect("write conf");
+    let err = open_err(dir.path());
+    assert!(matches!(err, Error::Corrupted { .. }), "{err:?}");
+}
+
 /// Whether this process can write where the permission bits say it may not (root can).
 fn permission_bits_are_bypassed(dir: &Path) -> bool {
     let probe = dir.join("probe");
