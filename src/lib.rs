@@ -102,6 +102,10 @@ mod timestamp;
 mod validate;
 mod verify;
 
+/// Hooks for the fuzz targets in `fuzz/`; not part of the API.
+#[doc(hidden)]
+pub mod fuzzing;
+
 pub use config::Builder;
 pub use durability::Durability;
 pub use error::{Error, Result};
