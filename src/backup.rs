@@ -50,7 +50,7 @@ impl VaultStore {
         write_header(target, &self.inner.store_id)?;
         fsutil::restrict_tree(target)
             .and_then(|()| fsutil::sync_dir(target))
-            .and_then(|()| fsutil::sync_dir(target.parent().unwrap_or(Path::new("."))))
+            .and_then(|()| fsutil::sync_dir(parent_of(target)))
             .map_err(|e| Error::io(format!("finishing the backup in {}", target.display()), e))
     }
 }
@@ -73,6 +73,14 @@ fn check_target(target: &Path) -> Result<()> {
     }
 }
 
+/// The directory holding `path`; "." for a bare relative name (whose parent is "").
+fn parent_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
 fn copy_tree(from: &sled::Tree, to: &sled::Tree) -> Result<()> {
     let mut batch = sled::Batch::default();
     let mut pending = 0;
@@ -87,4 +95,15 @@ fn copy_tree(from: &sled::Tree, to: &sled::Tree) -> Result<()> {
     }
     to.apply_batch(batch)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bare_name_is_synced_through_the_current_directory() {
+        assert_eq!(parent_of(Path::new("backup")), Path::new("."));
+        assert_eq!(parent_of(Path::new("/srv/backup")), Path::new("/srv"));
+    }
 }
