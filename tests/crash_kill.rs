@@ -59,6 +59,7 @@ fn acknowledged_changes_survive_sigkill() {
         .expect("key file");
     let mut model = Model::default();
     let mut rotations_cut = 0;
+    let mut old_key_refused = 0;
     for cycle in 0..cycles {
         let mode = if cycle % 3 == 2 { "rotate" } else { "ops" };
         let env = [
@@ -83,11 +84,13 @@ fn acknowledged_changes_survive_sigkill() {
         let pending = model.apply_acknowledged(&lines);
         rotations_cut += u32::from(matches!(pending, Some(Op::Rotate(_))));
         let (store, n) = open_after_kill(keys.path(), &store_dir, model.key_n, &pending);
+        old_key_refused += u32::from(n != model.key_n);
         model.key_n = n;
         model.check_and_absorb(&store, pending);
     }
     eprintln!(
-        "crash test: {cycles} kills, {} vaults live, {rotations_cut} during a rotation",
+        "crash test: {cycles} kills, {} vaults live, {rotations_cut} during a rotation, \
+         {old_key_refused} of them left a store only the new key opens",
         model.vaults.len()
     );
     assert!(
