@@ -3,45 +3,11 @@
 //! error, and a cursor is accepted only in the id format.
 #![no_main]
 
-use std::sync::OnceLock;
+#[path = "fixture.rs"]
+mod fixture;
 
-use vaultstore::secrecy::SecretString;
-use vaultstore::{
-    CreateCredential, CreateVault, Durability, Error, ListParams, MasterKey, Protocol, VaultStore,
-};
-
-struct Fixture {
-    _dir: tempfile::TempDir,
-    store: VaultStore,
-    vault: String,
-    credential: String,
-}
-
-fn fixture() -> &'static Fixture {
-    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
-    FIXTURE.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = VaultStore::builder(dir.path())
-            .key(MasterKey::from_bytes([1; 32]))
-            .durability(Durability::Periodic)
-            .open()
-            .expect("open");
-        let token = SecretString::from("fake-token".to_owned());
-        let cred = CreateCredential::static_bearer("https://a.example/mcp", Protocol::Sse, token);
-        let vault = store
-            .create_vault(CreateVault::new("v", vec![cred]))
-            .expect("create");
-        let credential = vault.credentials.as_ref().expect("credentials")[0]
-            .id
-            .clone();
-        Fixture {
-            _dir: dir,
-            store,
-            vault: vault.id,
-            credential,
-        }
-    })
-}
+use fixture::fixture;
+use vaultstore::{Error, ListParams};
 
 /// `prefix` and 32 lowercase hex digits: the only form a cursor may take.
 fn is_id(text: &str, prefix: &str) -> bool {

@@ -3,41 +3,11 @@
 //! comes back as sent (name, metadata, URL), or is refused as the caller's error.
 #![no_main]
 
-use std::sync::OnceLock;
+#[path = "fixture.rs"]
+mod fixture;
 
-use vaultstore::secrecy::SecretString;
-use vaultstore::{
-    CreateCredential, CreateVault, Durability, ListParams, MasterKey, Protocol, UpdateVault,
-    VaultStore,
-};
-
-struct Fixture {
-    _dir: tempfile::TempDir,
-    store: VaultStore,
-    vault: String,
-}
-
-fn fixture() -> &'static Fixture {
-    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
-    FIXTURE.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = VaultStore::builder(dir.path())
-            .key(MasterKey::from_bytes([1; 32]))
-            .durability(Durability::Periodic)
-            .open()
-            .expect("open");
-        let token = SecretString::from("fake-token".to_owned());
-        let cred = CreateCredential::static_bearer("https://a.example/mcp", Protocol::Sse, token);
-        let vault = store
-            .create_vault(CreateVault::new("v", vec![cred]))
-            .expect("create");
-        Fixture {
-            _dir: dir,
-            store,
-            vault: vault.id,
-        }
-    })
-}
+use fixture::fixture;
+use vaultstore::{CreateCredential, CreateVault, ListParams, UpdateVault};
 
 /// A refusal must be the caller's error, never a storage error.
 fn callers_error(e: &vaultstore::Error) -> bool {
