@@ -133,7 +133,14 @@ impl VaultStore {
                 ));
             }
             let token_key = account.token(vault, &record.lookup_url);
-            let token = tokens.remove(&token_key);
+            // An archived credential shares its URL's key with a later active one: the
+            // token there is the archived one's only if it names it.
+            let token = match tokens.get(&token_key) {
+                Some(entry) if record.is_active() || entry.credential_id == id.bytes() => {
+                    tokens.remove(&token_key)
+                }
+                _ => None,
+            };
             match (record.is_active(), token) {
                 (true, None) => problem(format!("active credential {name} has no token")),
                 (false, Some(_)) => {
@@ -262,5 +269,34 @@ fn check_index(
         (None, true) => problem(format!("{name}: active but missing from list_active")),
         (Some(_), false) => problem(format!("{name}: archived but still in list_active")),
         (None, false) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::secrecy::SecretString;
+    use crate::{CreateCredential, CreateVault, MasterKey, Protocol, VaultStore};
+
+    fn credential(url: &str) -> CreateCredential {
+        let token = SecretString::from("fake-token".to_owned());
+        CreateCredential::static_bearer(url, Protocol::Sse, token)
+    }
+
+    #[test]
+    fn a_url_archived_then_added_again_is_clean() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = VaultStore::open(dir.path(), MasterKey::generate()).expect("open");
+        let url = "https://a.example/mcp";
+        let vault = store
+            .create_vault(CreateVault::new("v", vec![credential(url)]))
+            .expect("create");
+        let first = &vault.credentials.as_ref().expect("credentials")[0].id;
+        store.archive_credential(&vault.id, first).expect("archive");
+        store
+            .add_credential(&vault.id, credential(url))
+            .expect("add again");
+        let report = store.verify().expect("verify");
+        assert!(report.is_ok(), "{:?}", report.problems);
+        assert_eq!(report.tokens_opened, 1);
     }
 }
