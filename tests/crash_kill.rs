@@ -414,7 +414,14 @@ fn child_step(store: &VaultStore, vaults: &mut BTreeMap<String, ModelVault>, rng
         .collect();
     match choice {
         0..=4 if live.len() < 5 => {
-            let url = url();
+            // Half the time a URL archived in this vault: two records, one token key.
+            let creds = &vaults[&vault].credentials;
+            let in_use = |u: &String| creds.values().any(|c| c.1 && c.0 == *u);
+            let archived = creds.values().map(|c| &c.0).filter(|u| !in_use(u));
+            let url = match archived.choose(rng) {
+                Some(reused) if rng.gen_bool(0.5) => reused.clone(),
+                _ => url(),
+            };
             say(&format!("plan add {vault} {url}"));
             let c = store
                 .add_credential(&vault, credential(&url, &token_for(&url)))
