@@ -20,7 +20,8 @@ for target in $(cargo fuzz list); do
     mkdir -p "corpus/$target"
     log="$(mktemp)"
     if ! cargo fuzz run -s none "$target" "corpus/$target" -- \
-        -max_total_time="$seconds" -len_control=0 -timeout=30 -rss_limit_mb=2048 >"$log" 2>        -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 >"$log" 2>&1; then1; then
+        -max_total_time="$seconds" -len_control=0 -timeout=30 -rss_limit_mb=2048 \
+        >"$log" 2>&1; then
         tail -n 60 "$log" >&2
         echo "fuzz smoke: target $target FAILED (crash input under fuzz/artifacts/$target)" >&2
         exit 1
