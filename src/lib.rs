@@ -48,6 +48,8 @@
 //!   consistent.
 //! - **Locked.** One open per store directory; a second gets [`Error::Locked`].
 //! - **Partitioned.** [`VaultStore::account`] handles never see each other's data.
+//! - **Backed up live.** [`VaultStore::backup`] writes a consistent copy of an open
+//!   store (writers wait meanwhile) that opens with the same key.
 //!
 //! ## What it is not
 //!
