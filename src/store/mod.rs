@@ -91,7 +91,7 @@ impl VaultStore {
     /// and sessions are invisible to every other account, and theirs to it.
     ///
     /// # Errors
-    /// [`Error::InvalidRequest`] unless `name` is 1–64 characters of A–Z, a–z, 0–9,
+    /// [`Error::InvalidRequest`](crate::Error::InvalidRequest) unless `name` is 1–64 characters of A–Z, a–z, 0–9,
     /// `-`, `_` or `.`.
     pub fn account(&self, name: &str) -> Result<VaultStore> {
         crate::validate::account_name(name)?;
@@ -115,7 +115,7 @@ impl VaultStore {
     /// [`Durability::Periodic`] before a planned shutdown.
     ///
     /// # Errors
-    /// [`Error::Io`] if the disk refuses.
+    /// [`Error::Io`](crate::Error::Io) if the disk refuses.
     pub fn flush(&self) -> Result<()> {
         self.inner.engine.sync()
     }
