@@ -91,8 +91,8 @@ impl VaultStore {
     /// and sessions are invisible to every other account, and theirs to it.
     ///
     /// # Errors
-    /// [`Error::InvalidRequest`](crate::Error::InvalidRequest) unless `name` is 1–64 characters of A–Z, a–z, 0–9,
-    /// `-`, `_` or `.`.
+    /// [`Error::InvalidRequest`](crate::Error::InvalidRequest) unless `name` is 1–64
+    /// characters of A–Z, a–z, 0–9, `-`, `_` or `.`.
     pub fn account(&self, name: &str) -> Result<VaultStore> {
         crate::validate::account_name(name)?;
         Ok(VaultStore {
