@@ -1,6 +1,7 @@
 //! Model-based: a list of operations over a few vaults and servers, applied to the store
 //! and to a plain in-memory model, compared after every step (answers, list pages,
-//! resolved tokens, and `verify` for the indexes), with reopens in between.
+//! resolved tokens, and `verify` for the indexes), with reopens and key rotations in
+//! between.
 #![no_main]
 
 use std::sync::{Mutex, OnceLock};
@@ -48,6 +49,10 @@ enum Op {
         server: u8,
     },
     Reopen,
+    /// Rotate to the key of all `key` bytes.
+    Rotate {
+        key: u8,
+    },
 }
 
 struct MCredential {
@@ -76,9 +81,9 @@ fn url(server: u8) -> String {
     format!("https://s{}.example/mcp", server % SERVERS)
 }
 
-fn open(dir: &std::path::Path) -> VaultStore {
+fn open(dir: &std::path::Path, key: u8) -> VaultStore {
     VaultStore::builder(dir)
-        .key(MasterKey::from_bytes([3; 32]))
+        .key(MasterKey::from_bytes([key; 32]))
         // Periodic keeps fsyncs out of the loop; `Reopen` flushes first.
         .durability(Durability::Periodic)
         .flush_interval(std::time::Duration::from_secs(3600))
@@ -331,7 +336,7 @@ fn step(store: &VaultStore, model: &mut Model, op: &Op) {
             );
         }
         // Handled by the loop, which owns the store.
-        Op::Reopen => {}
+        Op::Reopen | Op::Rotate { .. } => {}
     }
 }
 
@@ -351,34 +356,49 @@ fn check(store: &VaultStore, model: &Model) {
     );
 }
 
+/// The store every input shares, its directory and the byte its key is made of.
+struct Shared {
+    dir: tempfile::TempDir,
+    store: Option<VaultStore>,
+    key: u8,
+}
+
 /// One store for every input (opening a new one per input is most of the cost); each
 /// input deletes what it made, so the next starts from an empty store.
-fn shared() -> &'static Mutex<(tempfile::TempDir, Option<VaultStore>)> {
-    static SHARED: OnceLock<Mutex<(tempfile::TempDir, Option<VaultStore>)>> = OnceLock::new();
+fn shared() -> &'static Mutex<Shared> {
+    static SHARED: OnceLock<Mutex<Shared>> = OnceLock::new();
     SHARED.get_or_init(|| {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = open(dir.path());
-        Mutex::new((dir, Some(store)))
+        let store = Some(open(dir.path(), 3));
+        Mutex::new(Shared { dir, store, key: 3 })
     })
 }
 
 libfuzzer_sys::fuzz_target!(|ops: Vec<Op>| {
-    let mut shared = shared().lock().unwrap_or_else(|p| p.into_inner());
-    let (dir, slot) = &mut *shared;
+    let mut guard = shared().lock().unwrap_or_else(|p| p.into_inner());
+    let shared = &mut *guard;
     let mut model = Model::default();
     for op in ops.iter().take(64) {
-        if let Op::Reopen = op {
-            let store = slot.take().expect("open store");
-            store.flush().expect("flush");
-            // Dropping the only handle closes the store and releases its lock.
-            drop(store);
-            *slot = Some(open(dir.path()));
-        } else {
-            step(slot.as_ref().expect("open store"), &mut model, op);
+        match op {
+            Op::Reopen => {
+                let store = shared.store.take().expect("open store");
+                store.flush().expect("flush");
+                // Dropping the only handle closes the store and releases its lock.
+                drop(store);
+                shared.store = Some(open(shared.dir.path(), shared.key));
+            }
+            Op::Rotate { key } => {
+                let store = shared.store.as_ref().expect("open store");
+                store
+                    .rotate_key(MasterKey::from_bytes([*key; 32]))
+                    .expect("rotate");
+                shared.key = *key;
+            }
+            _ => step(shared.store.as_ref().expect("open store"), &mut model, op),
         }
-        check(slot.as_ref().expect("open store"), &model);
+        check(shared.store.as_ref().expect("open store"), &model);
     }
-    let store = slot.as_ref().expect("open store");
+    let store = shared.store.as_ref().expect("open store");
     for vault in model.vaults.iter().filter(|v| !v.deleted) {
         store.delete_vault(&vault.id).expect("clean up");
     }
