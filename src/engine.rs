@@ -6,6 +6,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use sled::transaction::{ConflictableTransactionResult, TransactionError, Transactional};
 use sled::Tree;
@@ -62,7 +63,7 @@ impl Engine {
             .cache_capacity(cache_capacity)
             // Flushing is ours: after each change (Immediate) or on our timer (Periodic).
             .flush_every_ms(None);
-        let db = contain_panics("opening the storage engine", || config.open())??;
+        let db = open_db(&config)?;
         let tree = |name: &str| -> Result<Tree> { Ok(db.open_tree(name)?) };
         let log_path = sled_dir.join("db");
         let log_file = File::open(&log_path)
@@ -168,6 +169,37 @@ impl Engine {
     pub(crate) fn log_fsyncs(&self) -> u64 {
         self.log_fsyncs.load(Ordering::Relaxed)
     }
+}
+
+/// How long an open waits for sled's own lock, held a moment past the close of an
+/// earlier open in this process.
+const SLED_LOCK_WAIT: Duration = Duration::from_secs(5);
+
+/// Opens sled. sled 0.34 releases its file lock only when its I/O threads are done,
+/// which can be after the last handle is dropped (sled issues 1234, 1289), so a close
+/// then an open at once could fail. The store's `LOCK` is already ours, so no one else
+/// can hold sled's: wait for it instead. A damaged `conf` makes sled say "unsupported";
+/// for a store made by this crate that is damage.
+fn open_db(config: &sled::Config) -> Result<sled::Db> {
+    let deadline = Instant::now() + SLED_LOCK_WAIT;
+    loop {
+        match contain_panics("opening the storage engine", || config.open())? {
+            Err(sled::Error::Io(e)) if is_sled_lock(&e) && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(sled::Error::Unsupported(why)) => {
+                return Err(Error::corrupted(format!(
+                    "the storage engine refuses its files: {why}"
+                )))
+            }
+            other => return Ok(other?),
+        }
+    }
+}
+
+/// sled reports its lock as an untyped I/O error; this is its wording.
+fn is_sled_lock(e: &std::io::Error) -> bool {
+    e.to_string().contains("could not acquire lock")
 }
 
 /// Runs a sled call that may panic on damaged files, turning a panic into

@@ -102,7 +102,7 @@ impl Account {
         ))
     }
 
-    fn split_account(key: &[u8]) -> Option<(String, &[u8])> {
+    pub(crate) fn split_account(key: &[u8]) -> Option<(String, &[u8])> {
         let (&len, rest) = key.split_first()?;
         let name = rest.get(..usize::from(len))?;
         Some((

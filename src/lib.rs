@@ -48,6 +48,8 @@
 //!   consistent.
 //! - **Locked.** One open per store directory; a second gets [`Error::Locked`].
 //! - **Partitioned.** [`VaultStore::account`] handles never see each other's data.
+//! - **Backed up live.** [`VaultStore::backup`] writes a consistent copy of an open
+//!   store (writers wait meanwhile) that opens with the same key.
 //!
 //! ## What it is not
 //!
@@ -79,6 +81,7 @@
 //! - Timestamps never go backwards within a store: if the wall clock steps back, new
 //!   items take the latest time issued, so ids, `created_at` and list order agree.
 
+mod backup;
 mod codec;
 mod config;
 mod durability;
@@ -100,6 +103,10 @@ mod store;
 mod timestamp;
 mod validate;
 mod verify;
+
+/// Hooks for the fuzz targets in `fuzz/`; not part of the API.
+#[doc(hidden)]
+pub mod fuzzing;
 
 pub use config::Builder;
 pub use durability::Durability;

@@ -84,11 +84,16 @@ impl Session {
         let url = validate::mcp_server_url("mcp_server_url", mcp_server_url)?;
         let account = &self.store.account;
         let engine = self.store.engine();
+        // Held from the read to the open: a rotation forgets the old key only under the
+        // write lock, so a token read here still opens with a key in this ring.
+        let keys = self.store.keys();
         for (vault, vault_text) in &self.vaults {
             let Some(bytes) = engine.tokens.get(account.token(*vault, &url))? else {
                 continue;
             };
-            let entry: TokenEntry = decode(&bytes, || format!("a token in vault {vault_text}"))?;
+            let entry: TokenEntry = decode(&bytes, || {
+                format!("the token for {url} in vault {vault_text}")
+            })?;
             let credential_text =
                 RawId(u128::from_be_bytes(entry.credential_id)).format(Kind::Credential);
             let what =
@@ -103,10 +108,9 @@ impl Session {
                 entry.protocol,
                 entry.credential_type,
             );
-            let plain =
-                self.store.keys().open(&entry.sealed, &ad).ok_or_else(|| {
-                    Error::corrupted(format!("{} fails its integrity check", what()))
-                })?;
+            let plain = keys
+                .open(&entry.sealed, &ad)
+                .ok_or_else(|| Error::corrupted(format!("{} fails its integrity check", what())))?;
             let text = std::str::from_utf8(&plain)
                 .map_err(|_| Error::corrupted(format!("{} is not UTF-8", what())))?;
             // Sized exactly, so SecretString's boxing does not reallocate and leave an

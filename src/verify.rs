@@ -53,7 +53,7 @@ impl VaultStore {
         let mut tokens: BTreeMap<Vec<u8>, TokenEntry> = BTreeMap::new();
         for item in engine.tokens.iter() {
             let (key, bytes) = item?;
-            match decode::<TokenEntry>(&bytes, || "a token entry".into()) {
+            match decode::<TokenEntry>(&bytes, || token_name(&key)) {
                 Ok(entry) => drop(tokens.insert(key.to_vec(), entry)),
                 Err(e) => problem(e.to_string()),
             }
@@ -132,14 +132,16 @@ impl VaultStore {
                     "credential {name}: its URL does not match its lookup URL"
                 ));
             }
-            // The token under this URL may belong to a newer credential for the same
-            // server: match by credential id, not by key alone.
             let token_key = account.token(vault, &record.lookup_url);
-            let own_token = match tokens.get(&token_key) {
-                Some(entry) if entry.credential_id == id.bytes() => tokens.remove(&token_key),
+            // An archived credential shares its URL's key with a later active one: the
+            // token there is the archived one's only if it names it.
+            let token = match tokens.get(&token_key) {
+                Some(entry) if record.is_active() || entry.credential_id == id.bytes() => {
+                    tokens.remove(&token_key)
+                }
                 _ => None,
             };
-            match (record.is_active(), own_token) {
+            match (record.is_active(), token) {
                 (true, None) => problem(format!("active credential {name} has no token")),
                 (false, Some(_)) => {
                     problem(format!("archived credential {name} still has a token"))
@@ -147,9 +149,9 @@ impl VaultStore {
                 (false, None) => {}
                 (true, Some(entry)) => {
                     *counted.entry(account.vault(vault)).or_default() += 1;
-                    if entry.protocol != record.protocol {
+                    if entry.credential_id != id.bytes() || entry.protocol != record.protocol {
                         problem(format!(
-                            "the token stored for credential {name} has another protocol"
+                            "the token stored for credential {name} belongs to another record"
                         ));
                     } else if self.token_opens(&token_key, &entry)? {
                         report.tokens_opened += 1;
@@ -204,12 +206,37 @@ fn read_index(tree: &sled::Tree, name: &str, problem: &mut impl FnMut(String)) -
     let mut map = IndexMap::new();
     for item in tree.iter() {
         let (key, bytes) = item?;
-        match decode::<IndexEntry>(&bytes, || format!("a {name} entry")) {
+        match decode::<IndexEntry>(&bytes, || {
+            format!("the {name} entry of {}", item_name(&key))
+        }) {
             Ok(entry) => drop(map.insert(key.to_vec(), entry)),
             Err(e) => problem(e.to_string()),
         }
     }
     Ok(map)
+}
+
+/// "the token for URL in vault ID", from a `tokens` key.
+fn token_name(key: &[u8]) -> String {
+    match Account::split_token_key(key) {
+        Some((_, vault, url)) => {
+            format!("the token for {url} in vault {}", vault.format(Kind::Vault))
+        }
+        None => "a token with a malformed key".to_owned(),
+    }
+}
+
+/// The item a list index key points at: after the account, `v` and a vault id, or `c`,
+/// a vault id and a credential id.
+fn item_name(key: &[u8]) -> String {
+    let item = Account::split_account(key).and_then(|(_, rest)| match rest {
+        [b'v', id @ ..] => Some(RawId::from_slice(id)?.format(Kind::Vault)),
+        [b'c', ids @ ..] if ids.len() == 2 * RawId::LEN => {
+            Some(RawId::from_slice(&ids[RawId::LEN..])?.format(Kind::Credential))
+        }
+        _ => None,
+    });
+    item.unwrap_or_else(|| "a malformed key".to_owned())
 }
 
 /// Checks (and takes out of the maps) an item's index entries: in `list_all` always, in
@@ -242,5 +269,34 @@ fn check_index(
         (None, true) => problem(format!("{name}: active but missing from list_active")),
         (Some(_), false) => problem(format!("{name}: archived but still in list_active")),
         (None, false) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::secrecy::SecretString;
+    use crate::{CreateCredential, CreateVault, MasterKey, Protocol, VaultStore};
+
+    fn credential(url: &str) -> CreateCredential {
+        let token = SecretString::from("fake-token".to_owned());
+        CreateCredential::static_bearer(url, Protocol::Sse, token)
+    }
+
+    #[test]
+    fn a_url_archived_then_added_again_is_clean() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = VaultStore::open(dir.path(), MasterKey::generate()).expect("open");
+        let url = "https://a.example/mcp";
+        let vault = store
+            .create_vault(CreateVault::new("v", vec![credential(url)]))
+            .expect("create");
+        let first = &vault.credentials.as_ref().expect("credentials")[0].id;
+        store.archive_credential(&vault.id, first).expect("archive");
+        store
+            .add_credential(&vault.id, credential(url))
+            .expect("add again");
+        let report = store.verify().expect("verify");
+        assert!(report.is_ok(), "{:?}", report.problems);
+        assert_eq!(report.tokens_opened, 1);
     }
 }

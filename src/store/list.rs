@@ -148,7 +148,7 @@ impl VaultStore {
         let Some(query) = Query::plan(params, kind)? else {
             return Ok(page(Vec::new(), false));
         };
-        let (ids, has_more) = self.scan_index(scope, &query)?;
+        let (ids, has_more) = self.scan_index(scope, kind, &query)?;
         let mut data = Vec::with_capacity(ids.len());
         for id in ids {
             if let Some(item) = load(id)? {
@@ -161,7 +161,7 @@ impl VaultStore {
         Ok(page(data, has_more))
     }
 
-    fn scan_index(&self, scope: &[u8], query: &Query) -> Result<(Vec<RawId>, bool)> {
+    fn scan_index(&self, scope: &[u8], kind: Kind, query: &Query) -> Result<(Vec<RawId>, bool)> {
         let tree = if query.include_archived {
             &self.engine().list_all
         } else {
@@ -180,7 +180,9 @@ impl VaultStore {
             let (key, value) = item?;
             let id = RawId::from_slice(&key[scope.len()..])
                 .ok_or_else(|| Error::corrupted("a list index key has the wrong length"))?;
-            let entry: IndexEntry = decode(&value, || "a list index entry".to_owned())?;
+            let entry: IndexEntry = decode(&value, || {
+                format!("the list index entry of {}", id.format(kind))
+            })?;
             if !query.matches(&entry) {
                 continue;
             }
