@@ -48,7 +48,7 @@ impl VaultStore {
         drop(copy);
         // The header goes last, as when a store is made: without it the copy is no store.
         write_header(target, &self.inner.store_id)?;
-        fsutil::restrict_tree(target)
+        fsutil::restrict_store(target)
             .and_then(|()| fsutil::sync_dir(target))
             .and_then(|()| fsutil::sync_dir(parent_of(target)))
             .map_err(|e| Error::io(format!("finishing the backup in {}", target.display()), e))
