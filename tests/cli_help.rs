@@ -25,6 +25,7 @@ fn every_command_has_an_example() {
         &["resolve"],
         &["rotate-key"],
         &["verify"],
+        &["backup"],
     ];
     for command in commands {
         bare()

@@ -72,6 +72,19 @@ pub enum Command {
     #[command(after_help = "Example:\n  vaultstore verify\n\n\
         Exits with 9 if a problem is found; each problem names the record.")]
     Verify,
+    /// Write a consistent copy of the whole store (all accounts) to a new directory.
+    #[command(
+        after_help = "Example:\n  vaultstore backup /mnt/backups/vaultstore-2026-05-18\n\n\
+        DEST must not exist or be empty. The copy opens with the store's current key:\n\
+        keep the key file apart from it."
+    )]
+    Backup(BackupArgs),
+}
+
+#[derive(Args)]
+pub struct BackupArgs {
+    /// The directory to write the copy to (new or empty).
+    pub dest: PathBuf,
 }
 
 #[derive(Subcommand)]

@@ -112,6 +112,7 @@ pub fn rotate(args: RotateArgs, cx: &mut Context) -> Outcome {
     let answer = json!({
         "key_id": report.key_id,
         "tokens_resealed": report.tokens_resealed,
+        "tokens_unreadable": report.tokens_unreadable,
         "key_file": new_file,
     });
     cx.out.show(&answer, || {
@@ -132,6 +133,13 @@ pub fn rotate(args: RotateArgs, cx: &mut Context) -> Outcome {
             "Rotated to key {}: {} token(s) re-sealed.\n{keep}\n{old} no longer opens it.",
             report.key_id, report.tokens_resealed
         );
+        if report.tokens_unreadable > 0 {
+            text.push_str(&format!(
+                "\n{} token(s) failed their integrity check and stay unreadable: run \
+                 `vaultstore verify` to name them.",
+                report.tokens_unreadable
+            ));
+        }
         if let (Some(new), Some(old)) = (&new_file, &old_key_file) {
             text.push_str(&format!(
                 "\nTo keep using the same path: mv {} {}",

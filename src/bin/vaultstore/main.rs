@@ -2,6 +2,7 @@
 //! boxes. Built only with the `cli` feature. See docs/cli.md.
 
 mod args;
+mod backup;
 mod credential;
 mod exit;
 mod keys;
@@ -83,5 +84,6 @@ fn run(command: Command, cx: &mut Context) -> Outcome {
         Command::Resolve(args) => resolve::run(args, cx),
         Command::RotateKey(args) => keys::rotate(args, cx),
         Command::Verify => verify::run(cx),
+        Command::Backup(args) => backup::run(args, cx),
     }
 }
