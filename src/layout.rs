@@ -60,6 +60,11 @@ impl Account {
         self.key(&[&vault.bytes(), normal_url.as_bytes()])
     }
 
+    /// The prefix of this account's keys in the `vaults` tree (then the vault id).
+    pub(crate) fn vault_prefix(&self) -> Vec<u8> {
+        self.prefix.clone()
+    }
+
     pub(crate) fn vault_scope(&self) -> Vec<u8> {
         self.key(&[b"v"])
     }
