@@ -126,7 +126,11 @@ pub(crate) fn token_ad(
         protocol.as_str(),
         credential_type.as_str(),
     ];
-    let mut ad = b"vaultstore/token/v1".to_vec();
+    const DOMAIN: &[u8] = b"vaultstore/token/v1";
+    // Sized up front: built on every seal, open and session lookup.
+    let len = DOMAIN.len() + fields.iter().map(|f| 8 + f.len()).sum::<usize>();
+    let mut ad = Vec::with_capacity(len);
+    ad.extend_from_slice(DOMAIN);
     for field in fields {
         // Length prefixes keep field boundaries unambiguous ("ab"+"c" ≠ "a"+"bc").
         ad.extend_from_slice(&(field.len() as u64).to_be_bytes());
