@@ -95,6 +95,11 @@ pub fn id_bytes(id: &str) -> [u8; 16] {
     u128::from_str_radix(hex, 16).expect("hex id").to_be_bytes()
 }
 
+/// The 16 id bytes at the start of `bytes`.
+pub fn id_bytes_at(bytes: &[u8]) -> [u8; 16] {
+    bytes[..16].try_into().expect("16 bytes")
+}
+
 pub fn vault_key(vault_id: &str) -> Vec<u8> {
     [account_prefix().as_slice(), &id_bytes(vault_id)].concat()
 }
