@@ -40,7 +40,10 @@ impl Account {
     }
 
     fn key(&self, parts: &[&[u8]]) -> Vec<u8> {
-        let mut key = self.prefix.clone();
+        // Sized up front: a key is built on every read and write.
+        let len = self.prefix.len() + parts.iter().map(|p| p.len()).sum::<usize>();
+        let mut key = Vec::with_capacity(len);
+        key.extend_from_slice(&self.prefix);
         for part in parts {
             key.extend_from_slice(part);
         }
