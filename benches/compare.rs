@@ -31,6 +31,10 @@ fn main() {
         rss_child(Path::new(&dir));
         return;
     }
+    if let Some(dir) = std::env::var_os(RSS_RAW_CHILD) {
+        rss_raw_child(Path::new(&dir));
+        return;
+    }
     let mut scales = vec![10_000, 100_000];
     if std::env::var("VAULTSTORE_BENCH_SCALE").as_deref() == Ok("1m") {
         scales.push(1_000_000);
@@ -76,17 +80,22 @@ fn run_scale(n: usize, report: &mut String) -> Vec<Row> {
     rotation(&store, &sled, &mut rows);
     drop((store, sled));
 
-    let (rss_open, rss_list) = rss_of_child(&filled.dir());
+    let (rss_open, rss_list) = rss_of_child(RSS_CHILD, &filled.dir());
+    let (raw_open, raw_list) = rss_of_child(RSS_RAW_CHILD, &raw_dir);
+    let mib = |kib: u64| kib as f64 / 1024.0;
     let mut section = String::new();
     let _ = writeln!(
         section,
         "\n## {n} vaults (1 credential each)\n\nfilled in {fill_secs:.1} s; on disk {:.1} MiB \
-         = {} bytes per vault with its credential; RSS after open {:.1} MiB, after listing \
-         every vault {:.1} MiB\n",
+         = {} bytes per vault with its credential\n\nRSS (fresh process, 32 MiB cache): \
+         store after open {:.1} MiB, after listing every vault {:.1} MiB; raw sled on the \
+         same data after open {:.1} MiB, after reading every vault record {:.1} MiB\n",
         store_bytes as f64 / 1048576.0,
         store_bytes / n as u64,
-        rss_open as f64 / 1024.0,
-        rss_list as f64 / 1024.0,
+        mib(rss_open),
+        mib(rss_list),
+        mib(raw_open),
+        mib(raw_list),
     );
     table(&rows, &mut section);
     print!("{section}");
@@ -472,13 +481,14 @@ fn rotation(store: &VaultStore, sled: &RawSled, rows: &mut Vec<Row>) {
 }
 
 const RSS_CHILD: &str = "VAULTSTORE_BENCH_RSS_DIR";
+const RSS_RAW_CHILD: &str = "VAULTSTORE_BENCH_RSS_RAW_DIR";
 
-/// Runs this binary again to open the store in a fresh process: (RSS after open,
-/// RSS after paging through every vault), in KiB.
-fn rss_of_child(dir: &Path) -> (u64, u64) {
+/// Runs this binary again to open the store (or, for `RSS_RAW_CHILD`, raw sled) in a
+/// fresh process: (RSS after open, RSS after reading every vault), in KiB.
+fn rss_of_child(mode: &str, dir: &Path) -> (u64, u64) {
     let exe = std::env::current_exe().expect("this binary");
     let output = std::process::Command::new(exe)
-        .env(RSS_CHILD, dir)
+        .env(mode, dir)
         .output()
         .expect("run the RSS child");
     assert!(
@@ -509,6 +519,16 @@ fn rss_child(dir: &Path) {
             break;
         }
         params.after_id = page.last_id;
+    }
+    println!("{after_open} {}", common::rss_kib());
+}
+
+fn rss_raw_child(dir: &Path) {
+    let sled = RawSled::open(dir);
+    let after_open = common::rss_kib();
+    for item in sled.vaults.iter() {
+        let (_, bytes) = item.expect("read");
+        raw::decode::<raw::VaultRecord>(&bytes);
     }
     println!("{after_open} {}", common::rss_kib());
 }
