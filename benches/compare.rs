@@ -335,6 +335,36 @@ fn lists(store: &VaultStore, sled: &RawSled, filled: &Filled, rows: &mut Vec<Row
         },
         &|_| newest.clone(),
     );
+    // The floor of reading a page from the records: sled's reverse scan over the
+    // vaults tree, whose values are larger than the index's.
+    let prefix = raw::account_prefix();
+    let last_vault = [prefix.as_slice(), &[0xff; 17]].concat();
+    let (op_ns, base_ns) = median_pair(
+        31,
+        100,
+        |_| {
+            let page = store.list_vaults(&ListParams::default()).expect("list");
+            assert_eq!(page.data.len(), 20);
+        },
+        |_| {
+            for item in sled
+                .vaults
+                .range(prefix.as_slice()..&last_vault)
+                .rev()
+                .take(21)
+            {
+                let (_, bytes) = item.expect("read");
+                raw::decode::<raw::VaultRecord>(&bytes);
+            }
+        },
+    );
+    rows.push(Row {
+        op: "list page of 20, first",
+        op_ns,
+        base: "sled scan of 21 vault records + 21 decodes",
+        base_ns,
+        goal: None,
+    });
 }
 
 fn create_periodic(store: &VaultStore, sled: &RawSled, n: usize, rows: &mut Vec<Row>) {
