@@ -56,11 +56,14 @@ impl RawId {
         // By hand: `format!("{:032x}")` costs several times more, and every item a
         // read returns formats one or two ids.
         const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut hex = [0u8; 32];
+        for (i, digit) in hex.iter_mut().enumerate() {
+            *digit = HEX[(self.0 >> (4 * (31 - i))) as usize & 0xf];
+        }
         let mut text = String::with_capacity(kind.prefix().len() + 32);
         text.push_str(kind.prefix());
-        for nibble in (0..32).rev() {
-            text.push(char::from(HEX[(self.0 >> (4 * nibble)) as usize & 0xf]));
-        }
+        // ASCII, so this borrows: no replacement, no copy.
+        text.push_str(&String::from_utf8_lossy(&hex));
         text
     }
 
