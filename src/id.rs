@@ -62,8 +62,8 @@ impl RawId {
         }
         let mut text = String::with_capacity(kind.prefix().len() + 32);
         text.push_str(kind.prefix());
-        // ASCII, so this borrows: no replacement, no copy.
-        text.push_str(&String::from_utf8_lossy(&hex));
+        // Hex digits are ASCII, so this never falls back to the empty default.
+        text.push_str(std::str::from_utf8(&hex).unwrap_or_default());
         text
     }
 
