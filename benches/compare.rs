@@ -35,6 +35,9 @@ fn main() {
         rss_raw_child(Path::new(&dir));
         return;
     }
+    if !common::benchmarking() {
+        return;
+    }
     let mut scales = vec![10_000, 100_000];
     if std::env::var("VAULTSTORE_BENCH_SCALE").as_deref() == Ok("1m") {
         scales.push(1_000_000);

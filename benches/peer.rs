@@ -17,6 +17,9 @@ use securestore::{KeySource, SecretsManager};
 use vaultstore::{CreateCredential, Durability, Protocol};
 
 fn main() {
+    if !common::benchmarking() {
+        return;
+    }
     let mut out = String::from(
         "| secrets | op | vaultstore | securestore | vaultstore faster by |\n\
          |---:|---|---:|---:|---:|\n",

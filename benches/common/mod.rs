@@ -96,6 +96,16 @@ pub fn fill(n: usize) -> Filled {
     }
 }
 
+/// Whether this run is `cargo bench` (which passes `--bench`). `cargo test --benches`
+/// does not: the benches then exit at once instead of running for minutes.
+pub fn benchmarking() -> bool {
+    let asked = std::env::args().any(|arg| arg == "--bench");
+    if !asked {
+        println!("skipped: run through `cargo bench`");
+    }
+    asked
+}
+
 /// Median nanoseconds per call of `op` and of `base`, timed in alternating batches of
 /// `iters` calls so that load from other processes hits both alike. Each call gets a
 /// counter that never repeats within the run.
