@@ -18,7 +18,9 @@ fn config() -> impl bincode::config::Config {
 }
 
 pub(crate) fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
-    let mut out = vec![FORMAT_VERSION];
+    // Room for a typical record, so encoding does not grow the buffer byte by byte.
+    let mut out = Vec::with_capacity(128);
+    out.push(FORMAT_VERSION);
     bincode::serde::encode_into_std_write(value, &mut out, config())
         .map_err(|e| Error::Storage(format!("encoding a record: {e}")))?;
     Ok(out)

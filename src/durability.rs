@@ -4,7 +4,7 @@
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::engine::Engine;
 use crate::error::Result;
@@ -37,6 +37,9 @@ struct SyncState {
     /// Every ticket up to this one is durable.
     durable: u64,
     syncing: bool,
+    /// Tickets the last flush covered, and how long it took.
+    last_batch: u64,
+    last_sync: Duration,
 }
 
 impl GroupCommit {
@@ -45,6 +48,8 @@ impl GroupCommit {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         state.issued += 1;
         let ticket = state.issued;
+        // A leader may be gathering writers (below): this ticket is one.
+        self.done.notify_all();
         loop {
             if state.durable >= ticket {
                 return Ok(());
@@ -53,15 +58,35 @@ impl GroupCommit {
                 state = self.done.wait(state).unwrap_or_else(|p| p.into_inner());
                 continue;
             }
-            // Lead a sync covering every ticket issued so far.
+            // Lead a sync covering every ticket issued so far. When the last one covered
+            // several writers, they are about to write again: wait for as many, at most
+            // as long as that sync took, so that one flush covers them all. A lone
+            // writer (last batch of 1) never waits.
             state.syncing = true;
+            let deadline = Instant::now() + state.last_sync;
+            while state.issued - state.durable < state.last_batch {
+                let now = Instant::now();
+                if now >= deadline {
+                    break;
+                }
+                state = self
+                    .done
+                    .wait_timeout(state, deadline - now)
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
+            }
             let covers = state.issued;
+            let batch = covers - state.durable;
             drop(state);
+            let started = Instant::now();
             let result = engine.sync();
+            let took = started.elapsed();
             state = self.state.lock().unwrap_or_else(|p| p.into_inner());
             state.syncing = false;
             if result.is_ok() {
                 state.durable = state.durable.max(covers);
+                state.last_batch = batch;
+                state.last_sync = took;
             }
             self.done.notify_all();
             result?;

@@ -40,7 +40,10 @@ impl Account {
     }
 
     fn key(&self, parts: &[&[u8]]) -> Vec<u8> {
-        let mut key = self.prefix.clone();
+        // Sized up front: a key is built on every read and write.
+        let len = self.prefix.len() + parts.iter().map(|p| p.len()).sum::<usize>();
+        let mut key = Vec::with_capacity(len);
+        key.extend_from_slice(&self.prefix);
         for part in parts {
             key.extend_from_slice(part);
         }
@@ -58,6 +61,11 @@ impl Account {
 
     pub(crate) fn token(&self, vault: RawId, normal_url: &str) -> Vec<u8> {
         self.key(&[&vault.bytes(), normal_url.as_bytes()])
+    }
+
+    /// The prefix of this account's keys in the `vaults` tree (then the vault id).
+    pub(crate) fn vault_prefix(&self) -> Vec<u8> {
+        self.prefix.clone()
     }
 
     pub(crate) fn vault_scope(&self) -> Vec<u8> {

@@ -101,13 +101,15 @@ impl VaultRecord {
         }
     }
 
-    pub(crate) fn to_public(&self, id: RawId) -> Vault {
+    /// By value: reads hand over the decoded record, so its strings and map move
+    /// instead of being copied.
+    pub(crate) fn into_public(self, id: RawId) -> Vault {
         Vault {
             id: id.format(Kind::Vault),
             object: VaultObject::Vault,
-            display_name: self.display_name.clone(),
+            display_name: self.display_name,
             status: status(self.archived_at),
-            metadata: self.metadata.clone(),
+            metadata: self.metadata,
             created_at: micros_to_time(self.created_at),
             updated_at: micros_to_time(self.updated_at),
             archived_at: self.archived_at.map(micros_to_time),
@@ -141,11 +143,11 @@ impl CredentialRecord {
         }
     }
 
-    pub(crate) fn to_public(&self, vault: RawId, id: RawId) -> VaultCredential {
+    pub(crate) fn into_public(self, vault: RawId, id: RawId) -> VaultCredential {
         VaultCredential {
             id: id.format(Kind::Credential),
             vault_id: vault.format(Kind::Vault),
-            mcp_server_url: self.mcp_server_url.clone(),
+            mcp_server_url: self.mcp_server_url,
             protocol: self.protocol,
             credential_type: self.credential_type,
             status: status(self.archived_at),

@@ -16,7 +16,35 @@ use crate::model::{CredentialType, Protocol};
 pub(crate) struct Sealed {
     pub(crate) key_id: u32,
     pub(crate) nonce: [u8; 12],
+    #[serde(deserialize_with = "byte_string")]
     pub(crate) ciphertext: Vec<u8>,
+}
+
+/// Reads a byte string in one piece, where serde's `Vec<u8>` visits it byte by byte
+/// (10% of a session lookup in callgrind). The bytes on disk are the same: bincode
+/// writes a `Vec<u8>` and a byte string alike, a length then the bytes.
+fn byte_string<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Vec<u8>, D::Error> {
+    struct Bytes;
+    impl<'de> serde::de::Visitor<'de> for Bytes {
+        type Value = Vec<u8>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a byte string")
+        }
+        fn visit_bytes<E>(self, bytes: &[u8]) -> std::result::Result<Vec<u8>, E> {
+            Ok(bytes.to_vec())
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> std::result::Result<Vec<u8>, A::Error> {
+            let mut bytes = Vec::new();
+            while let Some(byte) = seq.next_element()? {
+                bytes.push(byte);
+            }
+            Ok(bytes)
+        }
+    }
+    d.deserialize_bytes(Bytes)
 }
 
 /// One master key, its id and its expanded cipher.
@@ -126,7 +154,11 @@ pub(crate) fn token_ad(
         protocol.as_str(),
         credential_type.as_str(),
     ];
-    let mut ad = b"vaultstore/token/v1".to_vec();
+    const DOMAIN: &[u8] = b"vaultstore/token/v1";
+    // Sized up front: built on every seal, open and session lookup.
+    let len = DOMAIN.len() + fields.iter().map(|f| 8 + f.len()).sum::<usize>();
+    let mut ad = Vec::with_capacity(len);
+    ad.extend_from_slice(DOMAIN);
     for field in fields {
         // Length prefixes keep field boundaries unambiguous ("ab"+"c" ≠ "a"+"bc").
         ad.extend_from_slice(&(field.len() as u64).to_be_bytes());

@@ -1,7 +1,9 @@
 //! Sessions: the runtime's view of a list of vaults, resolving a bearer token for an
 //! MCP server URL.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Arc, RwLock};
 
 use secrecy::SecretString;
 
@@ -20,7 +22,14 @@ use crate::validate;
 pub struct Session {
     store: VaultStore,
     vaults: Vec<(RawId, String)>,
+    /// URLs asked for, in normal form: parsing a URL cost as much as the read and the
+    /// AEAD open together (callgrind), and a runtime asks for the same few servers.
+    /// The normal form depends on the text alone, so this never goes stale.
+    normal_urls: Arc<RwLock<HashMap<String, String>>>,
 }
+
+/// URLs a session keeps in normal form; past this it starts afresh.
+const NORMAL_URLS_KEPT: usize = 64;
 
 /// What a session uses for a URL: which credential, and its token.
 #[derive(Debug)]
@@ -59,6 +68,7 @@ impl VaultStore {
         Ok(Session {
             store: self.clone(),
             vaults,
+            normal_urls: Arc::default(),
         })
     }
 }
@@ -81,7 +91,7 @@ impl Session {
     /// # Errors
     /// As [`Session::bearer_token`].
     pub fn resolve(&self, mcp_server_url: &str) -> Result<Option<ResolvedCredential>> {
-        let url = validate::mcp_server_url("mcp_server_url", mcp_server_url)?;
+        let url = self.normal_url(mcp_server_url)?;
         let account = &self.store.account;
         let engine = self.store.engine();
         // Held from the read to the open: a rotation forgets the old key only under the
@@ -125,6 +135,21 @@ impl Session {
             }));
         }
         Ok(None)
+    }
+
+    fn normal_url(&self, url: &str) -> Result<String> {
+        let cached = self.normal_urls.read().unwrap_or_else(|p| p.into_inner());
+        if let Some(normal) = cached.get(url) {
+            return Ok(normal.clone());
+        }
+        drop(cached);
+        let normal = validate::mcp_server_url("mcp_server_url", url)?;
+        let mut cache = self.normal_urls.write().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= NORMAL_URLS_KEPT {
+            cache.clear();
+        }
+        cache.insert(url.to_owned(), normal.clone());
+        Ok(normal)
     }
 
     /// The vault ids, in lookup order.

@@ -1,5 +1,6 @@
 //! Credential operations: add, get, list, archive, delete.
 
+use super::list::Records;
 use super::{put_index, put_last_id, VaultStore};
 use crate::codec::{decode, encode};
 use crate::engine::{Engine, TreeId, WriteSet};
@@ -65,7 +66,7 @@ impl VaultStore {
         })?;
         drop(keys);
         self.commit()?;
-        Ok(cred.to_public(vault, id))
+        Ok(cred.into_public(vault, id))
     }
 
     /// A credential of a vault, archived or not.
@@ -79,7 +80,7 @@ impl VaultStore {
     ) -> Result<VaultCredential> {
         let (vault, id, record) =
             self.find_credential(self.engine(), vault_id.as_ref(), credential_id.as_ref())?;
-        Ok(record.to_public(vault, id))
+        Ok(record.into_public(vault, id))
     }
 
     /// A page of a vault's credentials, newest first; `name` searches `mcp_server_url`.
@@ -94,19 +95,16 @@ impl VaultStore {
     ) -> Result<Page<VaultCredential>> {
         let (vault, _) = self.load_vault(self.engine(), vault_id.as_ref())?;
         let scope = self.account.credential_scope(vault);
-        self.list(&scope, Kind::Credential, params, |id| {
-            match self
-                .engine()
-                .credentials
-                .get(self.account.credential(vault, id))?
-            {
-                Some(bytes) => {
-                    let record: CredentialRecord = decode(&bytes, || credential_name(id))?;
-                    Ok(Some(record.to_public(vault, id)))
-                }
-                None => Ok(None),
-            }
-        })
+        let decode = |id: RawId, bytes: &[u8]| {
+            let record: CredentialRecord = decode(bytes, || credential_name(id))?;
+            Ok(record.into_public(vault, id))
+        };
+        let records = Records {
+            tree: &self.engine().credentials,
+            prefix: self.account.vault(vault),
+            decode: &decode,
+        };
+        self.list(&scope, Kind::Credential, params, &records)
     }
 
     /// Archives a credential and erases its sealed token.
@@ -136,7 +134,7 @@ impl VaultStore {
             Ok((set, (vault, id, record)))
         })?;
         self.commit()?;
-        Ok(record.to_public(vault, id))
+        Ok(record.into_public(vault, id))
     }
 
     /// Deletes a credential for good, with its token and index entries.

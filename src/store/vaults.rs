@@ -2,6 +2,7 @@
 
 use secrecy::{ExposeSecret, SecretString};
 
+use super::list::Records;
 use super::{put_index, put_last_id, VaultStore};
 use crate::codec::{decode, encode};
 use crate::engine::{Engine, TreeId, WriteSet};
@@ -80,7 +81,7 @@ impl VaultStore {
         )?;
 
         let keys = self.keys();
-        let mut answer = record.to_public(vault_id);
+        let mut answer = record.into_public(vault_id);
         let mut credentials = Vec::with_capacity(checked.len());
         let mut last_id = vault_id;
         for (credential, (lookup_url, token)) in request.credentials.iter().zip(checked) {
@@ -88,7 +89,7 @@ impl VaultStore {
             let cred = CredentialRecord::new(credential, lookup_url, created_at);
             let entry = self.seal_token(&keys, &vault_text, id, &cred, token)?;
             self.put_new_credential(&mut set, vault_id, id, &cred, &entry)?;
-            credentials.push(cred.to_public(vault_id, id));
+            credentials.push(cred.into_public(vault_id, id));
             last_id = id;
         }
         self.apply_checked(|engine| {
@@ -107,7 +108,7 @@ impl VaultStore {
     /// [`Error::NotFound`] for an unknown, malformed or deleted id, or another account's.
     pub fn get_vault(&self, vault_id: impl AsRef<str>) -> Result<Vault> {
         let (id, record) = self.load_vault(self.engine(), vault_id.as_ref())?;
-        Ok(record.to_public(id))
+        Ok(record.into_public(id))
     }
 
     /// Changes a vault's name and metadata; refreshes `updated_at`.
@@ -153,7 +154,7 @@ impl VaultStore {
             Ok((set, (id, record)))
         })?;
         self.commit()?;
-        Ok(record.to_public(id))
+        Ok(record.into_public(id))
     }
 
     /// A page of vaults, newest first. Items carry no `credentials`.
@@ -162,10 +163,17 @@ impl VaultStore {
     /// [`Error::InvalidRequest`] for bad parameters (see [`ListParams`]).
     pub fn list_vaults(&self, params: &ListParams) -> Result<Page<Vault>> {
         let scope = self.account.vault_scope();
-        self.list(&scope, Kind::Vault, params, |id| {
-            let record = self.read_vault(self.engine(), id)?;
-            Ok(record.map(|r| r.to_public(id)))
-        })
+        let decode = |id: RawId, bytes: &[u8]| {
+            let record: VaultRecord =
+                decode(bytes, || format!("vault {}", id.format(Kind::Vault)))?;
+            Ok(record.into_public(id))
+        };
+        let records = Records {
+            tree: &self.engine().vaults,
+            prefix: self.account.vault_prefix(),
+            decode: &decode,
+        };
+        self.list(&scope, Kind::Vault, params, &records)
     }
 
     /// Archives a vault and every credential in it, erasing their sealed tokens.
@@ -203,7 +211,7 @@ impl VaultStore {
             Ok((set, (id, record)))
         })?;
         self.commit()?;
-        Ok(record.to_public(id))
+        Ok(record.into_public(id))
     }
 
     /// Deletes a vault for good, with all its credentials, tokens and index entries.

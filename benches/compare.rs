@@ -1,0 +1,593 @@
+//! The goals table: each store operation against the raw parts it is made of (sled on a
+//! copy of the same data, bincode, AES-256-GCM-SIV), measured in alternating batches in
+//! one run, at 10k and 100k vaults (and 1M with `VAULTSTORE_BENCH_SCALE=1m`).
+//!
+//! `cargo bench --bench compare`; the tables also go to `target/bench-results/`.
+
+mod common;
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Instant;
+
+use common::raw::{self, RawSled};
+use common::{fmt_ns, median, median_pair, Filled};
+use vaultstore::{
+    CreateCredential, Durability, ListParams, MasterKey, Protocol, Session, VaultStore,
+};
+
+/// One line of the table.
+struct Row {
+    op: &'static str,
+    op_ns: f64,
+    base: &'static str,
+    base_ns: f64,
+    /// The most the ratio may be, where the issue sets a goal.
+    goal: Option<f64>,
+}
+
+fn main() {
+    if let Some(dir) = std::env::var_os(RSS_CHILD) {
+        rss_child(Path::new(&dir));
+        return;
+    }
+    if let Some(dir) = std::env::var_os(RSS_RAW_CHILD) {
+        rss_raw_child(Path::new(&dir));
+        return;
+    }
+    if !common::benchmarking() {
+        return;
+    }
+    let mut scales = vec![10_000, 100_000];
+    if std::env::var("VAULTSTORE_BENCH_SCALE").as_deref() == Ok("1m") {
+        scales.push(1_000_000);
+    }
+    let mut report = String::new();
+    let mut all = Vec::new();
+    for &n in &scales {
+        let rows = run_scale(n, &mut report);
+        all.push((n, rows));
+    }
+    growth_table(&all, &mut report);
+    let file = common::results_dir().join("compare.md");
+    std::fs::write(&file, &report).expect("write the report");
+    println!("\n(written to {})", file.display());
+}
+
+/// Spreads call `i` over the `n` items, in an order unrelated to creation.
+fn pick(i: usize, n: usize) -> usize {
+    (i.wrapping_mul(2_654_435_761)) % n
+}
+
+fn run_scale(n: usize, report: &mut String) -> Vec<Row> {
+    let started = Instant::now();
+    let filled = common::fill(n);
+    let fill_secs = started.elapsed().as_secs_f64();
+    let store_bytes = common::dir_bytes(&filled.sled_dir());
+    let raw_dir = filled.temp.path().join("raw");
+    common::copy_dir(&filled.sled_dir(), &raw_dir);
+
+    let mut rows = Vec::new();
+    let store = common::open(&filled.dir(), Durability::Periodic);
+    let sled = RawSled::open(&raw_dir);
+    reads(&store, &sled, &filled, &mut rows);
+    lists(&store, &sled, &filled, &mut rows);
+    create_periodic(&store, &sled, n, &mut rows);
+    drop((store, sled));
+
+    opens(&filled, &raw_dir, &mut rows);
+
+    let store = common::open(&filled.dir(), Durability::Immediate);
+    let sled = RawSled::open(&raw_dir);
+    durable_writes(&store, &sled, &filled, &mut rows);
+    rotation(&store, &sled, &mut rows);
+    drop((store, sled));
+
+    let (rss_open, rss_list) = rss_of_child(RSS_CHILD, &filled.dir());
+    let (raw_open, raw_list) = rss_of_child(RSS_RAW_CHILD, &raw_dir);
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    let mut section = String::new();
+    let _ = writeln!(
+        section,
+        "\n## {n} vaults (1 credential each)\n\nfilled in {fill_secs:.1} s; on disk {:.1} MiB \
+         = {} bytes per vault with its credential\n\nRSS (fresh process, 32 MiB cache): \
+         store after open {:.1} MiB, after listing every vault {:.1} MiB; raw sled on the \
+         same data after open {:.1} MiB, after reading every vault record {:.1} MiB\n",
+        store_bytes as f64 / 1048576.0,
+        store_bytes / n as u64,
+        mib(rss_open),
+        mib(rss_list),
+        mib(raw_open),
+        mib(raw_list),
+    );
+    table(&rows, &mut section);
+    print!("{section}");
+    report.push_str(&section);
+    rows
+}
+
+fn table(rows: &[Row], out: &mut String) {
+    let _ = writeln!(
+        out,
+        "| operation | median | baseline | baseline median | ratio | goal |"
+    );
+    let _ = writeln!(out, "|---|---:|---|---:|---:|---|");
+    for row in rows {
+        let ratio = row.op_ns / row.base_ns;
+        let goal = match row.goal {
+            Some(goal) if ratio <= goal => format!("≤ {goal} met"),
+            Some(goal) => format!("≤ {goal} **missed**"),
+            None => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {ratio:.2} | {goal} |",
+            row.op,
+            fmt_ns(row.op_ns),
+            row.base,
+            fmt_ns(row.base_ns),
+        );
+    }
+}
+
+/// Random positions among the `n` vaults: the items the read benches touch.
+fn sample(n: usize) -> Vec<usize> {
+    (0..n.min(65_536)).map(|i| pick(i, n)).collect()
+}
+
+fn reads(store: &VaultStore, sled: &RawSled, filled: &Filled, rows: &mut Vec<Row>) {
+    let n = filled.vault_ids.len();
+    let picks = sample(n);
+    let ids = |i: usize| &filled.vault_ids[picks[i % picks.len()]];
+    let creds = |i: usize| &filled.credential_ids[picks[i % picks.len()]];
+    let vault_keys: Vec<Vec<u8>> = picks
+        .iter()
+        .map(|&p| raw::vault_key(&filled.vault_ids[p]))
+        .collect();
+    let (op_ns, base_ns) = median_pair(
+        31,
+        2000,
+        |i| {
+            store.get_vault(ids(i)).expect("get vault");
+        },
+        |i| {
+            let bytes = sled.vaults.get(&vault_keys[i % picks.len()]).expect("get");
+            raw::decode::<raw::VaultRecord>(&bytes.expect("present"));
+        },
+    );
+    rows.push(Row {
+        op: "get vault",
+        op_ns,
+        base: "sled get + decode",
+        base_ns,
+        goal: Some(1.5),
+    });
+
+    let cred_keys: Vec<Vec<u8>> = picks
+        .iter()
+        .map(|&p| raw::credential_key(&filled.vault_ids[p], &filled.credential_ids[p]))
+        .collect();
+    let (op_ns, base_ns) = median_pair(
+        31,
+        2000,
+        |i| {
+            store
+                .get_credential(ids(i), creds(i))
+                .expect("get credential");
+        },
+        |i| {
+            let bytes = sled
+                .credentials
+                .get(&cred_keys[i % picks.len()])
+                .expect("get");
+            raw::decode::<raw::CredentialRecord>(&bytes.expect("present"));
+        },
+    );
+    rows.push(Row {
+        op: "get credential",
+        op_ns,
+        base: "sled get + decode",
+        base_ns,
+        goal: Some(1.5),
+    });
+
+    let sessions: Vec<(Session, String)> = picks
+        .iter()
+        .map(|&p| {
+            let session = store.session(&[&filled.vault_ids[p]]).expect("session");
+            (session, common::url(p))
+        })
+        .collect();
+    let token_keys: Vec<(Vec<u8>, Vec<u8>)> = picks
+        .iter()
+        .map(|&p| {
+            let (vault, cred, url) = (
+                &filled.vault_ids[p],
+                &filled.credential_ids[p],
+                common::url(p),
+            );
+            (
+                raw::token_key(vault, &url),
+                raw::token_ad(vault, cred, &url),
+            )
+        })
+        .collect();
+    let cipher = raw::cipher();
+    let (op_ns, base_ns) = median_pair(
+        31,
+        2000,
+        |i| {
+            let (session, url) = &sessions[i % picks.len()];
+            session.bearer_token(url).expect("lookup").expect("a token");
+        },
+        |i| {
+            let (key, ad) = &token_keys[i % picks.len()];
+            let bytes = sled.tokens.get(key).expect("get").expect("present");
+            let entry: raw::TokenEntry = raw::decode(&bytes);
+            raw::open(&cipher, &entry.sealed, ad);
+        },
+    );
+    rows.push(Row {
+        op: "session token lookup",
+        op_ns,
+        base: "sled get + decode + AES-GCM-SIV open",
+        base_ns,
+        goal: Some(1.5),
+    });
+}
+
+/// A raw page: a reverse range scan of 21 index entries below `upper` (exclusive), and
+/// 20 record decodes.
+fn raw_page(sled: &RawSled, upper: &[u8], records: &[sled::IVec]) {
+    let scope = raw::vault_scope();
+    let scanned = sled
+        .list_active
+        .range(scope.as_slice()..upper)
+        .rev()
+        .take(21)
+        .count();
+    assert!(scanned > 0);
+    for record in records {
+        raw::decode::<raw::VaultRecord>(record);
+    }
+}
+
+fn lists(store: &VaultStore, sled: &RawSled, filled: &Filled, rows: &mut Vec<Row>) {
+    let n = filled.vault_ids.len();
+    let scope = raw::vault_scope();
+    let index_key =
+        |pos: usize| [scope.as_slice(), &raw::id_bytes(&filled.vault_ids[pos])].concat();
+    let newest = [scope.as_slice(), &[0xff; 17]].concat();
+    // Twenty real records to decode in the baseline.
+    let records: Vec<sled::IVec> = filled.vault_ids[n - 20..]
+        .iter()
+        .map(|id| {
+            sled.vaults
+                .get(raw::vault_key(id))
+                .expect("get")
+                .expect("present")
+        })
+        .collect();
+    const BASE: &str = "sled scan of 21 + 20 decodes";
+    // Pages against the raw page at the same position: (name, goal, the list
+    // parameters of call i, the raw page's upper bound for call i).
+    let mut page_row = |op: &'static str,
+                        goal: Option<f64>,
+                        params: &dyn Fn(usize) -> ListParams,
+                        upper: &dyn Fn(usize) -> Vec<u8>| {
+        let (op_ns, base_ns) = median_pair(
+            31,
+            100,
+            |i| {
+                let page = store.list_vaults(&params(i)).expect("list");
+                assert_eq!(page.data.len(), 20);
+            },
+            |i| raw_page(sled, &upper(i), &records),
+        );
+        rows.push(Row {
+            op,
+            op_ns,
+            base: BASE,
+            base_ns,
+            goal,
+        });
+    };
+
+    page_row(
+        "list page of 20, first",
+        Some(2.0),
+        &|_| ListParams::default(),
+        &|_| newest.clone(),
+    );
+    // Cursors anywhere in the list, at least a page from the oldest.
+    let depth = |i: usize| 21 + pick(i, n - 21);
+    page_row(
+        "list page of 20, random cursor",
+        Some(2.0),
+        &|i| ListParams {
+            after_id: Some(filled.vault_ids[depth(i)].clone()),
+            ..ListParams::default()
+        },
+        &|i| index_key(depth(i)),
+    );
+    // A window of created_at around the middle of the list.
+    let at = |pos: usize| {
+        store
+            .get_vault(&filled.vault_ids[pos])
+            .expect("get")
+            .created_at
+    };
+    let (gte, lte) = (at(n / 2 - 100), at(n / 2 + 100));
+    page_row(
+        "list page of 20, created_at bounds",
+        None,
+        &|_| ListParams {
+            created_at_gte: Some(gte),
+            created_at_lte: Some(lte),
+            ..ListParams::default()
+        },
+        &|_| index_key(n / 2 + 101),
+    );
+    // One vault in ten matches: a page reads about 200 index entries.
+    page_row(
+        "list page of 20, name filter (1 in 10)",
+        None,
+        &|_| ListParams {
+            name: Some("TEAM-3-".to_owned()),
+            ..ListParams::default()
+        },
+        &|_| newest.clone(),
+    );
+    // The floor of reading a page from the records: sled's reverse scan over the
+    // vaults tree, whose values are larger than the index's.
+    let prefix = raw::account_prefix();
+    let last_vault = [prefix.as_slice(), &[0xff; 17]].concat();
+    let (op_ns, base_ns) = median_pair(
+        31,
+        100,
+        |_| {
+            let page = store.list_vaults(&ListParams::default()).expect("list");
+            assert_eq!(page.data.len(), 20);
+        },
+        |_| {
+            for item in sled
+                .vaults
+                .range(prefix.as_slice()..&last_vault)
+                .rev()
+                .take(21)
+            {
+                let (_, bytes) = item.expect("read");
+                raw::decode::<raw::VaultRecord>(&bytes);
+            }
+        },
+    );
+    rows.push(Row {
+        op: "list page of 20, first",
+        op_ns,
+        base: "sled scan of 21 vault records + 21 decodes",
+        base_ns,
+        goal: None,
+    });
+}
+
+fn create_periodic(store: &VaultStore, sled: &RawSled, n: usize, rows: &mut Vec<Row>) {
+    let cipher = raw::cipher();
+    let (op_ns, base_ns) = median_pair(
+        21,
+        200,
+        |i| {
+            store
+                .create_vault(common::vault_request(n + i))
+                .expect("create");
+        },
+        |i| sled.create_vault_like(&cipher, i),
+    );
+    rows.push(Row {
+        op: "create vault, periodic",
+        op_ns,
+        base: "seal + encode + sled tx (same 8 writes)",
+        base_ns,
+        goal: Some(1.3),
+    });
+}
+
+/// Open (store with a raw key, so no KDF) against sled opening the same data with its
+/// six trees; interleaved, opening only is timed.
+fn opens(filled: &Filled, raw_dir: &Path, rows: &mut Vec<Row>) {
+    let rounds = if filled.vault_ids.len() >= 1_000_000 {
+        3
+    } else {
+        7
+    };
+    let (mut ops, mut bases) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let start = Instant::now();
+        let store = common::open(&filled.dir(), Durability::Immediate);
+        ops.push(start.elapsed().as_nanos() as f64);
+        drop(store);
+        let start = Instant::now();
+        let sled = RawSled::open(raw_dir);
+        bases.push(start.elapsed().as_nanos() as f64);
+        drop(sled);
+    }
+    rows.push(Row {
+        op: "open (raw key)",
+        op_ns: median(ops),
+        base: "sled open + 6 trees",
+        base_ns: median(bases),
+        goal: Some(1.5),
+    });
+}
+
+fn durable_writes(store: &VaultStore, sled: &RawSled, filled: &Filled, rows: &mut Vec<Row>) {
+    let n = filled.vault_ids.len();
+    let cipher = raw::cipher();
+    // Each durable write against the same raw write made durable.
+    let mut durable_row = |op: &'static str, goal: Option<f64>, write: &dyn Fn(usize)| {
+        let (op_ns, base_ns) = median_pair(11, 20, write, |i| {
+            sled.create_vault_like(&cipher, 1_000_000 + i);
+            sled.sync();
+        });
+        rows.push(Row {
+            op,
+            op_ns,
+            base: "seal + encode + sled tx (8 writes) + flush + fsync",
+            base_ns,
+            goal,
+        });
+    };
+    durable_row("create vault, immediate", Some(1.2), &|i| {
+        store
+            .create_vault(common::vault_request(2 * n + i))
+            .expect("create");
+    });
+    durable_row("add credential, immediate", None, &|i| {
+        let extra = CreateCredential::static_bearer(
+            format!("https://mcp.example.com/extra/{i}"),
+            Protocol::Sse,
+            common::token(i),
+        );
+        store
+            .add_credential(&filled.vault_ids[pick(i, n)], extra)
+            .expect("add");
+    });
+    durable_row("archive vault, immediate", None, &|i| {
+        store.archive_vault(&filled.vault_ids[i]).expect("archive");
+    });
+    durable_row("delete vault, immediate", None, &|i| {
+        store
+            .delete_vault(&filled.vault_ids[n - 1 - i])
+            .expect("delete");
+    });
+}
+
+/// rotate_key per live token, against re-sealing tokens of the raw copy one sled
+/// insert at a time; each rotation is followed by a baseline pass, so load hits both.
+fn rotation(store: &VaultStore, sled: &RawSled, rows: &mut Vec<Row>) {
+    let cipher = raw::cipher();
+    let prefix = raw::account_prefix();
+    let tokens: Vec<(sled::IVec, raw::TokenEntry, Vec<u8>)> = sled
+        .tokens
+        .iter()
+        .take(20_000)
+        .map(|item| {
+            let (key, bytes) = item.expect("read");
+            let entry: raw::TokenEntry = raw::decode(&bytes);
+            let rest = &key[prefix.len()..];
+            let vault = format!("vault_{:032x}", u128::from_be_bytes(raw::id_bytes_at(rest)));
+            let cred = format!("vcred_{:032x}", u128::from_be_bytes(entry.credential_id));
+            let url = std::str::from_utf8(&rest[16..]).expect("utf-8");
+            let ad = raw::token_ad(&vault, &cred, url);
+            (key, entry, ad)
+        })
+        .collect();
+    let (mut per_token, mut bases) = (Vec::new(), Vec::new());
+    // The last rotation is back to the bench key, which later opens use.
+    for key in [[100; 32], [101; 32], common::KEY] {
+        let start = Instant::now();
+        let report = store
+            .rotate_key(MasterKey::from_bytes(key))
+            .expect("rotate");
+        per_token.push(start.elapsed().as_nanos() as f64 / report.tokens_resealed as f64);
+        let start = Instant::now();
+        for (key, entry, ad) in &tokens {
+            let plain = raw::open(&cipher, &entry.sealed, ad);
+            let resealed = raw::TokenEntry {
+                credential_id: entry.credential_id,
+                protocol: entry.protocol,
+                credential_type: entry.credential_type,
+                sealed: raw::seal(&cipher, &plain, ad),
+            };
+            sled.tokens
+                .insert(key, raw::encode(&resealed))
+                .expect("insert");
+        }
+        bases.push(start.elapsed().as_nanos() as f64 / tokens.len() as f64);
+    }
+    rows.push(Row {
+        op: "rotate_key, per token",
+        op_ns: median(per_token),
+        base: "AES open + seal + sled insert",
+        base_ns: median(bases),
+        goal: Some(2.0),
+    });
+}
+
+const RSS_CHILD: &str = "VAULTSTORE_BENCH_RSS_DIR";
+const RSS_RAW_CHILD: &str = "VAULTSTORE_BENCH_RSS_RAW_DIR";
+
+/// Runs this binary again to open the store (or, for `RSS_RAW_CHILD`, raw sled) in a
+/// fresh process: (RSS after open, RSS after reading every vault), in KiB.
+fn rss_of_child(mode: &str, dir: &Path) -> (u64, u64) {
+    let exe = std::env::current_exe().expect("this binary");
+    let output = std::process::Command::new(exe)
+        .env(mode, dir)
+        .output()
+        .expect("run the RSS child");
+    assert!(
+        output.status.success(),
+        "the RSS child failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut numbers = text
+        .split_whitespace()
+        .map(|word| word.parse::<u64>().expect("a number"));
+    (
+        numbers.next().expect("RSS after open"),
+        numbers.next().expect("RSS after list"),
+    )
+}
+
+fn rss_child(dir: &Path) {
+    let store = common::open(dir, Durability::Immediate);
+    let after_open = common::rss_kib();
+    let mut params = ListParams {
+        limit: Some(100),
+        ..ListParams::default()
+    };
+    loop {
+        let page = store.list_vaults(&params).expect("list");
+        if !page.has_more {
+            break;
+        }
+        params.after_id = page.last_id;
+    }
+    println!("{after_open} {}", common::rss_kib());
+}
+
+fn rss_raw_child(dir: &Path) {
+    let sled = RawSled::open(dir);
+    let after_open = common::rss_kib();
+    for item in sled.vaults.iter() {
+        let (_, bytes) = item.expect("read");
+        raw::decode::<raw::VaultRecord>(&bytes);
+    }
+    println!("{after_open} {}", common::rss_kib());
+}
+
+/// How each operation's median grows from scale to scale.
+fn growth_table(all: &[(usize, Vec<Row>)], report: &mut String) {
+    let mut out = String::new();
+    let _ = writeln!(out, "\n## Growth with n (operation medians)\n");
+    let mut header = "| operation |".to_owned();
+    let mut rule = "|---|".to_owned();
+    for (n, _) in all {
+        let _ = write!(header, " {n} |");
+        rule.push_str("---:|");
+    }
+    header.push_str(" last / first |");
+    rule.push_str("---:|");
+    let _ = writeln!(out, "{header}\n{rule}");
+    for (i, row) in all[0].1.iter().enumerate() {
+        let mut line = format!("| {} |", row.op);
+        for (_, rows) in all {
+            let _ = write!(line, " {} |", fmt_ns(rows[i].op_ns));
+        }
+        let last = all.last().expect("a scale").1[i].op_ns;
+        let _ = write!(line, " {:.2} |", last / row.op_ns);
+        let _ = writeln!(out, "{line}");
+    }
+    print!("{out}");
+    report.push_str(&out);
+}
