@@ -402,7 +402,7 @@ mod tests {
                                 continue;
                             };
                             let by_index = store
-                                .list_by_index(&scope, &query, &records)
+                                .list_by_index(&scope, Kind::Vault, &query, &records)
                                 .expect("index page");
                             let page = store
                                 .list(&scope, Kind::Vault, &params, &records)
