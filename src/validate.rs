@@ -78,7 +78,7 @@ pub(crate) fn credential<'a>(
     cred: &'a CreateCredential,
 ) -> Result<(String, &'a SecretString)> {
     let url = mcp_server_url(&format!("{field}mcp_server_url"), &cred.mcp_server_url)?;
-    let token_field = format!("{field}access_token");
+    let token_field = [field, "access_token"].concat(); // the field's name, never its value
     match &cred.access_token {
         None => Err(Error::invalid(
             token_field,
