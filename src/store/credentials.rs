@@ -93,7 +93,7 @@ impl VaultStore {
         vault_id: impl AsRef<str>,
         params: &ListParams,
     ) -> Result<Page<VaultCredential>> {
-        let (vault, _) = self.load_vault(self.engine(), vault_id.as_ref())?;
+        let vault = self.existing_vault(self.engine(), vault_id.as_ref())?;
         let scope = self.account.credential_scope(vault);
         let decode = |id: RawId, bytes: &[u8]| {
             let record: CredentialRecord = decode(bytes, || credential_name(id))?;
@@ -187,10 +187,10 @@ impl VaultStore {
         };
         match (id, bytes) {
             (Some(id), Some(bytes)) => Ok((vault, id, decode(&bytes, || credential_name(id))?)),
-            _ => match self.read_vault(engine, vault)? {
-                Some(_) => Err(Error::credential_not_found(credential_id)),
-                None => Err(Error::vault_not_found(vault_id)),
-            },
+            _ => {
+                self.existing_vault(engine, vault_id)?;
+                Err(Error::credential_not_found(credential_id))
+            }
         }
     }
 

@@ -221,7 +221,7 @@ impl VaultStore {
     pub fn delete_vault(&self, vault_id: impl AsRef<str>) -> Result<()> {
         let vault_id = vault_id.as_ref();
         self.apply_checked(|engine| {
-            let (id, _) = self.load_vault(engine, vault_id)?;
+            let id = self.existing_vault(engine, vault_id)?;
             let mut set = WriteSet::default();
             let prefix = self.account.vault(id);
             let scope = self.account.credential_scope(id);
@@ -246,6 +246,14 @@ impl VaultStore {
             Ok((set, ()))
         })?;
         self.commit()
+    }
+
+    /// The id of an existing vault of this account, or not found; reads no record.
+    pub(crate) fn existing_vault(&self, engine: &Engine, vault_id: &str) -> Result<RawId> {
+        match RawId::parse(vault_id, Kind::Vault) {
+            Some(id) if engine.vaults.contains_key(self.account.vault(id))? => Ok(id),
+            _ => Err(Error::vault_not_found(vault_id)),
+        }
     }
 
     /// The vault `vault_id` names in this account, or not found.
