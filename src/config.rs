@@ -1,6 +1,7 @@
 //! Opening options.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::SecretString;
@@ -8,10 +9,10 @@ use secrecy::SecretString;
 use crate::durability::Durability;
 use crate::error::Result;
 use crate::key::{KdfCost, KeySource, MasterKey};
+use crate::refresh::TokenRefresher;
 use crate::store::VaultStore;
 
 /// Options for opening a store; see [`VaultStore::builder`].
-#[derive(Debug)]
 #[must_use]
 pub struct Builder {
     pub(crate) dir: PathBuf,
@@ -21,6 +22,31 @@ pub struct Builder {
     pub(crate) flush_interval: Duration,
     pub(crate) max_active_credentials: u32,
     pub(crate) kdf_cost: KdfCost,
+    pub(crate) refresh_margin: Duration,
+    pub(crate) refresher: Option<Arc<dyn TokenRefresher>>,
+}
+
+impl std::fmt::Debug for Builder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder")
+            .field("dir", &self.dir)
+            .field("key", &self.key)
+            .field("durability", &self.durability)
+            .field("cache_capacity", &self.cache_capacity)
+            .field("flush_interval", &self.flush_interval)
+            .field("max_active_credentials", &self.max_active_credentials)
+            .field("kdf_cost", &self.kdf_cost)
+            .field("refresh_margin", &self.refresh_margin)
+            .field("refresher", &self.refresher.as_ref().map(|_| "custom"))
+            .finish()
+    }
+}
+
+fn default_refresher() -> Option<Arc<dyn TokenRefresher>> {
+    #[cfg(feature = "http-refresh")]
+    return Some(Arc::new(crate::refresh::HttpRefresher::new()));
+    #[cfg(not(feature = "http-refresh"))]
+    None
 }
 
 impl Builder {
@@ -33,6 +59,8 @@ impl Builder {
             flush_interval: Duration::from_millis(500),
             max_active_credentials: 20,
             kdf_cost: KdfCost::default(),
+            refresh_margin: Duration::from_secs(60),
+            refresher: default_refresher(),
         }
     }
 
@@ -89,6 +117,22 @@ impl Builder {
     /// Active credentials a vault may hold. Default: 20.
     pub fn max_active_credentials(mut self, max: u32) -> Self {
         self.max_active_credentials = max;
+        self
+    }
+
+    /// How long before its expiry an `mcp_oauth` access token is refreshed rather than
+    /// handed out: a session never returns a token that expires within this margin.
+    /// Default: 60 s.
+    pub fn refresh_margin(mut self, margin: Duration) -> Self {
+        self.refresh_margin = margin;
+        self
+    }
+
+    /// Who renews `mcp_oauth` tokens. Default: [`HttpRefresher`](crate::HttpRefresher)
+    /// with its defaults (feature `http-refresh`, on by default); without that feature
+    /// and without this call, an expired token gives [`Error::Refresh`](crate::Error::Refresh).
+    pub fn token_refresher(mut self, refresher: impl TokenRefresher + 'static) -> Self {
+        self.refresher = Some(Arc::new(refresher));
         self
     }
 

@@ -59,6 +59,21 @@ pub enum Error {
         /// The newest version this build reads.
         supported: u8,
     },
+    /// An `mcp_oauth` access token expired (or expires within the refresh margin) and
+    /// could not be refreshed. The stale token is never returned; the failure is also
+    /// recorded on the credential (`refresh_state.last_error`).
+    #[error("credential {credential_id}: the access token could not be refreshed: {message}")]
+    Refresh {
+        /// The credential (`vcred_…`).
+        credential_id: String,
+        /// The OAuth error code (`invalid_grant`, …) or this crate's (`network_error`,
+        /// `timeout`, `server_error`, `invalid_response`, `no_refresh_token`, …).
+        code: String,
+        /// True when only a new login (and `update_credential` with its tokens) helps.
+        needs_reauthorization: bool,
+        /// What happened; never a secret or the endpoint's answer.
+        message: String,
+    },
     /// A file-system operation failed.
     #[error("{context}: {source}")]
     Io {

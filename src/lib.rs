@@ -94,7 +94,9 @@ mod layout;
 mod lock;
 mod model;
 mod open;
+mod migrate;
 mod records;
+mod refresh;
 mod request;
 mod rotate;
 mod seal;
@@ -113,10 +115,20 @@ pub use durability::Durability;
 pub use error::{Error, Result};
 pub use key::{KdfCost, MasterKey};
 pub use model::{
-    CredentialType, DeletedCredential, DeletedObject, Page, Protocol, Status, Vault,
-    VaultCredential, VaultObject,
+    CredentialType, DeletedCredential, DeletedObject, Page, Protocol, RefreshErrorInfo,
+    RefreshSettings, RefreshState, Status, TokenEndpointAuthMethod, Vault, VaultCredential,
+    VaultObject,
 };
-pub use request::{CreateCredential, CreateVault, ListParams, UpdateVault};
+#[cfg(feature = "http-refresh")]
+pub use refresh::HttpRefresher;
+pub use refresh::{
+    basic_authorization, form_body, parse_token_answer, ClientCredentials, RefreshFailure,
+    RefreshFailureKind, RefreshRequest, TokenAnswer, TokenRefresher,
+};
+pub use request::{
+    ClientAuth, CreateCredential, CreateVault, CredentialAuth, ListParams, OAuthRefresh,
+    OAuthTokens, UpdateAuth, UpdateCredential, UpdateOAuth, UpdateRefresh, UpdateVault,
+};
 pub use rotate::RotationReport;
 pub use session::{ResolvedCredential, Session};
 pub use store::{StoreStats, VaultStore, DEFAULT_ACCOUNT};

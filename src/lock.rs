@@ -45,8 +45,8 @@ const MAGIC: &[u8; 8] = b"VLTSTORE";
 const HEADER_LEN: usize = MAGIC.len() + 1 + 16;
 pub(crate) const HEADER_FILE: &str = "HEADER";
 
-/// Reads the header file: `None` if there is none.
-pub(crate) fn read_header(dir: &Path) -> Result<Option<[u8; 16]>> {
+/// Reads the header file: its format version and the store id, `None` if there is none.
+pub(crate) fn read_header(dir: &Path) -> Result<Option<(u8, [u8; 16])>> {
     let path = dir.join(HEADER_FILE);
     let bytes = match std::fs::read(&path) {
         Ok(bytes) => bytes,
@@ -74,11 +74,12 @@ pub(crate) fn read_header(dir: &Path) -> Result<Option<[u8; 16]>> {
     }
     let mut store_id = [0u8; 16];
     store_id.copy_from_slice(&bytes[MAGIC.len() + 1..]);
-    Ok(Some(store_id))
+    Ok(Some((version, store_id)))
 }
 
-/// Writes the header file, last step of making a store: from then on the directory
-/// is a store, and data missing from it is damage, never a fresh start.
+/// Writes the header file (this build's format), last step of making a store: from
+/// then on the directory is a store, and data missing from it is damage, never a fresh
+/// start. Rewritten once a migration to this format is complete.
 pub(crate) fn write_header(dir: &Path, store_id: &[u8; 16]) -> Result<()> {
     let bytes = [MAGIC.as_slice(), &[FORMAT_VERSION], store_id].concat();
     let path = dir.join(HEADER_FILE);

@@ -37,22 +37,114 @@ impl Protocol {
     }
 }
 
-/// The kind of credential. Only static bearer tokens exist today.
+/// The kind of credential.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CredentialType {
-    /// A bearer token sent as is.
+    /// A bearer token sent as is; it does not expire.
     #[default]
     StaticBearer,
+    /// An OAuth 2.1 access token (MCP authorization), which may expire and be renewed
+    /// with a refresh token.
+    McpOauth,
 }
 
 impl CredentialType {
-    /// The API's name for it: `static_bearer`.
+    /// The API's name for it: `static_bearer` or `mcp_oauth`.
     pub fn as_str(self) -> &'static str {
         match self {
             CredentialType::StaticBearer => "static_bearer",
+            CredentialType::McpOauth => "mcp_oauth",
         }
     }
+}
+
+/// How the client authenticates to the token endpoint (RFC 6749 §2.3), as answered:
+/// `{"type": "none"}`, `{"type": "client_secret_basic"}` or `{"type": "client_secret_post"}`.
+/// The client secret itself is write-only.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TokenEndpointAuthMethod {
+    /// A public client: `client_id` in the body, no secret.
+    #[default]
+    None,
+    /// HTTP Basic with the client id and secret.
+    ClientSecretBasic,
+    /// `client_id` and `client_secret` in the form body.
+    ClientSecretPost,
+}
+
+impl TokenEndpointAuthMethod {
+    /// The API's name for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenEndpointAuthMethod::None => "none",
+            TokenEndpointAuthMethod::ClientSecretBasic => "client_secret_basic",
+            TokenEndpointAuthMethod::ClientSecretPost => "client_secret_post",
+        }
+    }
+}
+
+/// An `mcp_oauth` credential's refresh settings, without its secrets (the refresh token
+/// and client secret are write-only).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshSettings {
+    /// The OAuth client id. Immutable.
+    pub client_id: String,
+    /// Where refresh requests go: https, or http to a loopback host.
+    pub token_endpoint: String,
+    /// How the client authenticates there.
+    pub token_endpoint_auth: TokenEndpointAuthMethod,
+    /// The RFC 8707 resource indicator sent with each refresh.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    /// The scope requested with each refresh.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+}
+
+/// What an operator needs to know about an `mcp_oauth` credential's refreshes, without
+/// any secret.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshState {
+    /// The last successful refresh.
+    #[serde(
+        with = "timestamp::micros_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_refreshed_at: Option<DateTime<Utc>>,
+    /// The scope the token endpoint granted at the last refresh, when it said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub granted_scope: Option<String>,
+    /// Why the last refresh failed; cleared by a successful refresh or an update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<RefreshErrorInfo>,
+    /// The refresh token was refused (`invalid_grant`) or there is none while the token
+    /// expired: a new login is needed, then `update_credential` with the new tokens.
+    pub needs_reauthorization: bool,
+    /// After a failure that may pass (network, timeout, 5xx, or a configuration error at
+    /// the endpoint), no request is made before this time; lookups fail fast meanwhile.
+    #[serde(
+        with = "timestamp::micros_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
+/// A failed refresh as recorded on the credential.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshErrorInfo {
+    /// The OAuth error code (`invalid_grant`, `invalid_client`, …) or one of this
+    /// crate's: `network_error`, `timeout`, `server_error`, `invalid_response`,
+    /// `no_refresh_token`, `refresher_error`.
+    pub code: String,
+    /// What happened, for a person; never a secret, never the endpoint's answer body.
+    pub message: String,
+    /// When it happened.
+    #[serde(with = "timestamp::micros")]
+    pub at: DateTime<Utc>,
 }
 
 /// The `type` field of a vault: always `"vault"`.
@@ -105,8 +197,8 @@ pub struct Vault {
     pub credentials: Option<Vec<VaultCredential>>,
 }
 
-/// A credential: one bearer token bound to one MCP server URL. The token itself is
-/// write-only and never part of this object.
+/// A credential: one bearer token bound to one MCP server URL. Its secrets (access
+/// token, refresh token, client secret) are write-only and never part of this object.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VaultCredential {
     /// `vcred_` and 32 hex digits.
@@ -117,9 +209,28 @@ pub struct VaultCredential {
     pub mcp_server_url: String,
     /// The transport.
     pub protocol: Protocol,
-    /// Always `static_bearer` today.
+    /// `static_bearer` or `mcp_oauth`.
     #[serde(rename = "type")]
     pub credential_type: CredentialType,
+    /// 1–255 characters, when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Up to 16 pairs of the caller's own; `{}` when empty.
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+    /// `mcp_oauth`: when the access token expires, when known.
+    #[serde(
+        with = "timestamp::micros_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub expires_at: Option<DateTime<Utc>>,
+    /// `mcp_oauth` with a refresh token: the refresh settings, without secrets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh: Option<RefreshSettings>,
+    /// `mcp_oauth`: the state of its refreshes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_state: Option<RefreshState>,
     /// Active or archived.
     pub status: Status,
     /// Set once archived.

@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use rand::RngCore;
 
-use crate::codec::{decode, encode};
+use crate::codec::{decode, encode, FORMAT_VERSION};
 use crate::config::Builder;
 use crate::durability::{Durability, Flusher, GroupCommit};
 use crate::engine::{Engine, TreeId, WriteSet};
@@ -42,6 +42,8 @@ pub(crate) fn open(options: Builder) -> Result<VaultStore> {
         .map_err(|e| Error::io(format!("creating the store directory {}", dir.display()), e))?;
     let lock = DirLock::acquire(dir)?;
     let header = read_header(dir)?;
+    let header_version = header.map(|(version, _)| version);
+    let header = header.map(|(_, id)| id);
     let engine = Arc::new(Engine::open(&dir.join("data"), options.cache_capacity)?);
     let meta: Option<StoreMeta> = read_meta(&engine, META_STORE, "the store record")?;
 
@@ -100,12 +102,19 @@ pub(crate) fn open(options: Builder) -> Result<VaultStore> {
             durability: options.durability,
             max_active_credentials: options.max_active_credentials,
             kdf_cost: options.kdf_cost,
+            refresh_margin: options.refresh_margin,
+            refresher: options.refresher.clone(),
+            refresh_locks: Default::default(),
             store_id,
             dir: dir.clone(),
             _lock: lock,
         },
         Account::new(DEFAULT_ACCOUNT),
     );
+    if header_version.is_some_and(|v| v < FORMAT_VERSION) {
+        store.migrate_from_v1()?;
+        write_header(dir, &store_id)?;
+    }
     if resume_rotation {
         store.finish_rotation()?;
     }

@@ -1,5 +1,6 @@
-//! What is stored in sled, one struct per kind of value. Ids live in the keys
-//! (see `layout`), not in the values. Times are microseconds since the epoch.
+//! What is stored in sled, one struct per kind of value (format 2). Ids live in the keys
+//! (see `layout`), not in the values. Times are microseconds since the epoch. Format 1's
+//! structs, read only to migrate, are in `migrate`.
 
 use std::collections::BTreeMap;
 
@@ -7,11 +8,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::id::{micros_to_time, Kind, RawId};
 use crate::key::KdfParams;
-use crate::model::{CredentialType, Protocol, Status, Vault, VaultCredential, VaultObject};
-use crate::request::CreateCredential;
+use crate::model::{
+    CredentialType, Protocol, RefreshErrorInfo, RefreshSettings, RefreshState, Status,
+    TokenEndpointAuthMethod, Vault, VaultCredential, VaultObject,
+};
 use crate::seal::Sealed;
 
-/// A vault, without its id.
+/// A vault, without its id. Stored signed (see `codec::encode_signed`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct VaultRecord {
     pub(crate) display_name: String,
@@ -24,30 +27,103 @@ pub(crate) struct VaultRecord {
     pub(crate) active_credentials: u32,
 }
 
-/// A credential's description: no secret in it (the token lives in a `TokenEntry`).
+/// A credential's description: no secret in it (those live in its `TokenEntry`).
+/// Stored signed (see `codec::encode_signed`): an edit on disk fails to open.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct CredentialRecord {
     /// As the caller gave it.
     pub(crate) mcp_server_url: String,
-    /// In normal form: the key of its token entry and part of the token's associated
+    /// In normal form: the key of its token entry and part of the secrets' associated
     /// data. Kept rather than recomputed, so a change in URL normalisation between
     /// versions cannot orphan a token.
     pub(crate) lookup_url: String,
     pub(crate) protocol: Protocol,
     pub(crate) credential_type: CredentialType,
+    pub(crate) display_name: Option<String>,
+    pub(crate) metadata: BTreeMap<String, String>,
     pub(crate) created_at: i64,
     pub(crate) updated_at: i64,
     pub(crate) archived_at: Option<i64>,
+    /// Random, fixed at creation, bound into the token entry and its secrets' associated
+    /// data: a token entry of another (earlier, deleted) credential never matches.
+    pub(crate) binding: [u8; 16],
+    /// `mcp_oauth` only.
+    pub(crate) oauth: Option<OAuthRecord>,
 }
 
-/// The sealed token of an active credential, stored under (vault, URL in normal form)
-/// so that a session lookup is one point read. Archive and delete remove it.
+/// An `mcp_oauth` credential's non-secret state.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct OAuthRecord {
+    pub(crate) expires_at: Option<i64>,
+    pub(crate) refresh: Option<RefreshRecord>,
+    pub(crate) state: RefreshStateRecord,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RefreshRecord {
+    pub(crate) client_id: String,
+    pub(crate) token_endpoint: String,
+    pub(crate) method: AuthMethod,
+    pub(crate) resource: Option<String>,
+    pub(crate) scope: Option<String>,
+}
+
+/// `TokenEndpointAuthMethod` as stored (bincode cannot read serde's tagged enums).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum AuthMethod {
+    None,
+    ClientSecretBasic,
+    ClientSecretPost,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RefreshStateRecord {
+    pub(crate) last_refreshed_at: Option<i64>,
+    pub(crate) granted_scope: Option<String>,
+    pub(crate) last_error: Option<RefreshErrorRecord>,
+    /// Failures in a row, for the backoff.
+    pub(crate) failures: u32,
+    pub(crate) next_attempt_at: Option<i64>,
+    pub(crate) needs_reauthorization: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RefreshErrorRecord {
+    pub(crate) code: String,
+    pub(crate) message: String,
+    pub(crate) at: i64,
+}
+
+/// The sealed secrets of an active credential, stored under (vault, URL in normal
+/// form) so that a session finds them by URL. Archive and delete remove it. A lookup
+/// also reads the credential record and checks that it is active and that its id and
+/// binding match, so an entry written back after an archive hands out nothing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct TokenEntry {
     pub(crate) credential_id: [u8; 16],
-    pub(crate) protocol: Protocol,
-    pub(crate) credential_type: CredentialType,
-    pub(crate) sealed: Sealed,
+    pub(crate) binding: [u8; 16],
+    pub(crate) access_token: Sealed,
+    pub(crate) refresh_token: Option<Sealed>,
+    pub(crate) client_secret: Option<Sealed>,
+}
+
+/// Which secret of a credential a sealed blob holds: part of its associated data, so a
+/// refresh token moved into the access token's slot does not open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SecretField {
+    AccessToken,
+    RefreshToken,
+    ClientSecret,
+}
+
+impl SecretField {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            SecretField::AccessToken => "access_token",
+            SecretField::RefreshToken => "refresh_token",
+            SecretField::ClientSecret => "client_secret",
+        }
+    }
 }
 
 /// A list-index entry: enough to filter by time and name without reading the record.
@@ -119,19 +195,6 @@ impl VaultRecord {
 }
 
 impl CredentialRecord {
-    /// A new active credential as requested, with its URL in normal form.
-    pub(crate) fn new(request: &CreateCredential, lookup_url: String, created_at: i64) -> Self {
-        CredentialRecord {
-            mcp_server_url: request.mcp_server_url.clone(),
-            lookup_url,
-            protocol: request.protocol,
-            credential_type: request.credential_type,
-            created_at,
-            updated_at: created_at,
-            archived_at: None,
-        }
-    }
-
     pub(crate) fn is_active(&self) -> bool {
         self.archived_at.is_none()
     }
@@ -144,16 +207,73 @@ impl CredentialRecord {
     }
 
     pub(crate) fn into_public(self, vault: RawId, id: RawId) -> VaultCredential {
+        let oauth = self.oauth;
         VaultCredential {
             id: id.format(Kind::Credential),
             vault_id: vault.format(Kind::Vault),
             mcp_server_url: self.mcp_server_url,
             protocol: self.protocol,
             credential_type: self.credential_type,
+            display_name: self.display_name,
+            metadata: self.metadata,
+            expires_at: oauth.as_ref().and_then(|o| o.expires_at).map(micros_to_time),
+            refresh: oauth
+                .as_ref()
+                .and_then(|o| o.refresh.clone())
+                .map(RefreshRecord::into_public),
+            refresh_state: oauth.map(|o| o.state.into_public()),
             status: status(self.archived_at),
             archived_at: self.archived_at.map(micros_to_time),
             created_at: micros_to_time(self.created_at),
             updated_at: micros_to_time(self.updated_at),
+        }
+    }
+}
+
+impl RefreshRecord {
+    fn into_public(self) -> RefreshSettings {
+        RefreshSettings {
+            client_id: self.client_id,
+            token_endpoint: self.token_endpoint,
+            token_endpoint_auth: self.method.into(),
+            resource: self.resource,
+            scope: self.scope,
+        }
+    }
+}
+
+impl RefreshStateRecord {
+    fn into_public(self) -> RefreshState {
+        RefreshState {
+            last_refreshed_at: self.last_refreshed_at.map(micros_to_time),
+            granted_scope: self.granted_scope,
+            last_error: self.last_error.map(|e| RefreshErrorInfo {
+                code: e.code,
+                message: e.message,
+                at: micros_to_time(e.at),
+            }),
+            needs_reauthorization: self.needs_reauthorization,
+            next_attempt_at: self.next_attempt_at.map(micros_to_time),
+        }
+    }
+}
+
+impl From<AuthMethod> for TokenEndpointAuthMethod {
+    fn from(method: AuthMethod) -> Self {
+        match method {
+            AuthMethod::None => TokenEndpointAuthMethod::None,
+            AuthMethod::ClientSecretBasic => TokenEndpointAuthMethod::ClientSecretBasic,
+            AuthMethod::ClientSecretPost => TokenEndpointAuthMethod::ClientSecretPost,
+        }
+    }
+}
+
+impl From<TokenEndpointAuthMethod> for AuthMethod {
+    fn from(method: TokenEndpointAuthMethod) -> Self {
+        match method {
+            TokenEndpointAuthMethod::None => AuthMethod::None,
+            TokenEndpointAuthMethod::ClientSecretBasic => AuthMethod::ClientSecretBasic,
+            TokenEndpointAuthMethod::ClientSecretPost => AuthMethod::ClientSecretPost,
         }
     }
 }

@@ -12,14 +12,13 @@ use std::ops::Bound;
 
 use secrecy::SecretString;
 
-use crate::codec::{decode, encode};
+use crate::codec::{decode, decode_signed, encode, encode_as, resign, signed_key_id, V2};
 use crate::engine::{TreeId, WriteSet};
 use crate::error::{Error, Result};
-use crate::id::{Kind, RawId};
 use crate::key::{KdfParams, MasterKey};
 use crate::layout::{Account, META_KEYS};
-use crate::records::{KeySlot, KeyState, Rotation, TokenEntry};
-use crate::seal::{token_ad, KeyHandle};
+use crate::records::{CredentialRecord, KeySlot, KeyState, Rotation, SecretField};
+use crate::seal::{KeyHandle, Keyring};
 use crate::store::VaultStore;
 
 #[derive(Default)]
@@ -37,11 +36,12 @@ const BATCH: usize = 512;
 pub struct RotationReport {
     /// The new key's id (1 for the key a store was made with, then 2, 3, …).
     pub key_id: u32,
-    /// Live tokens re-sealed, across all accounts.
+    /// Live credentials whose secrets were re-sealed, across all accounts. (Every vault
+    /// and credential record is re-signed too.)
     pub tokens_resealed: u64,
-    /// Tokens that failed their integrity check under the old key (tampered or
-    /// damaged). They cannot be re-sealed and stay unreadable; [`VaultStore::verify`]
-    /// names them. Zero on a healthy store.
+    /// Records and secrets that failed their integrity check under the old key
+    /// (tampered or damaged). They cannot be re-sealed and stay unreadable;
+    /// [`VaultStore::verify`] names them. Zero on a healthy store.
     pub tokens_unreadable: u64,
 }
 
@@ -117,14 +117,16 @@ impl VaultStore {
 
     fn finish_rotation_locked(&self) -> Result<RotationReport> {
         let mut totals = Resealed::default();
-        let mut after: Option<Vec<u8>> = None;
-        loop {
-            let (batch, last) = self.reseal_batch(after.as_deref())?;
-            totals.resealed += batch.resealed;
-            totals.unreadable += batch.unreadable;
-            match last {
-                Some(last) => after = Some(last),
-                None => break,
+        for tree in [TreeId::Credentials, TreeId::Vaults] {
+            let mut after: Option<Vec<u8>> = None;
+            loop {
+                let (batch, last) = self.reseal_batch(tree, after.as_deref())?;
+                totals.resealed += batch.resealed;
+                totals.unreadable += batch.unreadable;
+                match last {
+                    Some(last) => after = Some(last),
+                    None => break,
+                }
             }
         }
         self.engine().sync()?;
@@ -151,47 +153,115 @@ impl VaultStore {
         })
     }
 
-    /// Re-seals the tokens among the `BATCH` after key `after`; returns the counts and
-    /// the last key read (`None` at the end of the tree).
-    fn reseal_batch(&self, after: Option<&[u8]>) -> Result<(Resealed, Option<Vec<u8>>)> {
+    /// Re-signs the records of `tree` (credentials or vaults) among the `BATCH` after
+    /// key `after` that the previous key signed, and re-seals the secrets of each
+    /// active credential among them; returns the counts and the last key read (`None`
+    /// at the end of the tree).
+    fn reseal_batch(
+        &self,
+        tree: TreeId,
+        after: Option<&[u8]>,
+    ) -> Result<(Resealed, Option<Vec<u8>>)> {
         let keys = self.keys();
         let mut counts = Resealed::default();
         let Some(previous) = &keys.previous else {
             return Ok((counts, None));
         };
-        // Under the writer lock, nothing changes a token between its read and re-seal.
+        // Under the writer lock, nothing changes a record between its read and re-seal.
         let _writer = self.writer();
+        let engine = self.engine();
+        let source = match tree {
+            TreeId::Vaults => &engine.vaults,
+            _ => &engine.credentials,
+        };
         let start = after.map_or(Bound::Unbounded, Bound::Excluded);
-        let mut batch = sled::Batch::default();
+        let mut set = WriteSet::default();
         let (mut read, mut last) = (0, None);
-        for item in self
-            .engine()
-            .tokens
-            .range::<&[u8], _>((start, Bound::Unbounded))
-        {
+        for item in source.range::<&[u8], _>((start, Bound::Unbounded)) {
             let (key, bytes) = item?;
-            let mut entry: TokenEntry = decode(&bytes, || "a token entry".to_owned())?;
-            if entry.sealed.key_id == previous.id {
-                let opened = ad_for_token_key(&key, &entry)
-                    .ok()
-                    .and_then(|ad| Some((previous.open(&entry.sealed, &ad)?, ad)));
-                match opened {
-                    Some((plain, ad)) => {
-                        entry.sealed = keys.current.seal(&plain, &ad)?;
-                        batch.insert(key.to_vec(), encode(&entry)?);
-                        counts.resealed += 1;
-                    }
+            read += 1;
+            last = Some(key.to_vec());
+            if tree == TreeId::Credentials {
+                self.reseal_credential(&keys, &key, &bytes, previous.id, &mut set, &mut counts)?;
+            } else if signed_key_id(&bytes) == Some(previous.id) {
+                match resign(&bytes, &keys, &keys.current, &key) {
+                    Some(again) => set.put(tree, key.to_vec(), again),
                     None => counts.unreadable += 1,
                 }
             }
-            read += 1;
-            last = Some(key.to_vec());
             if read == BATCH {
                 break;
             }
         }
-        self.engine().tokens.apply_batch(batch)?;
+        engine.apply(&set)?;
         Ok((counts, if read == BATCH { last } else { None }))
+    }
+
+    /// Re-signs one credential record and re-seals its token entry's secrets.
+    fn reseal_credential(
+        &self,
+        keys: &Keyring,
+        key: &[u8],
+        bytes: &[u8],
+        previous: u32,
+        set: &mut WriteSet,
+        counts: &mut Resealed,
+    ) -> Result<()> {
+        let Some((account, vault, id)) = Account::split_credential_key(key) else {
+            counts.unreadable += 1;
+            return Ok(());
+        };
+        let handle = self.for_account(&account);
+        let Ok(record) = decode_signed::<CredentialRecord>(bytes, keys, key, String::new) else {
+            counts.unreadable += 1;
+            return Ok(());
+        };
+        if signed_key_id(bytes) == Some(previous) {
+            set.put(
+                TreeId::Credentials,
+                key.to_vec(),
+                handle.credential_bytes(keys, vault, id, &record)?,
+            );
+        }
+        if !record.is_active() {
+            return Ok(());
+        }
+        let entry = match handle.read_token_entry(self.engine(), vault, &record.lookup_url) {
+            Ok(Some(entry)) if entry.credential_id == id.bytes() => entry,
+            Ok(_) => return Ok(()),
+            Err(_) => {
+                counts.unreadable += 1;
+                return Ok(());
+            }
+        };
+        let mut again = entry.clone();
+        let fields = [
+            (SecretField::AccessToken, Some(&mut again.access_token)),
+            (SecretField::RefreshToken, again.refresh_token.as_mut()),
+            (SecretField::ClientSecret, again.client_secret.as_mut()),
+        ];
+        let mut changed = false;
+        for (field, sealed) in fields {
+            let Some(sealed) = sealed.filter(|s| s.key_id == previous) else {
+                continue;
+            };
+            match handle.open_secret(keys, vault, id, &record, field, sealed) {
+                Ok(secret) => {
+                    *sealed = handle.seal_secret(keys, vault, id, &record, field, &secret)?;
+                    changed = true;
+                }
+                Err(_) => counts.unreadable += 1,
+            }
+        }
+        if changed {
+            counts.resealed += 1;
+            set.put(
+                TreeId::Tokens,
+                handle.account.token(vault, &record.lookup_url),
+                encode_as(V2, &again)?,
+            );
+        }
+        Ok(())
     }
 
     pub(crate) fn key_state(&self) -> Result<KeyState> {
@@ -212,16 +282,3 @@ impl VaultStore {
     }
 }
 
-/// The associated data of the token stored under `key` (account, vault, URL).
-pub(crate) fn ad_for_token_key(key: &[u8], entry: &TokenEntry) -> Result<Vec<u8>> {
-    let (account, vault, url) = Account::split_token_key(key)
-        .ok_or_else(|| Error::corrupted("a token key is malformed"))?;
-    Ok(token_ad(
-        &account,
-        &vault.format(Kind::Vault),
-        &RawId(u128::from_be_bytes(entry.credential_id)).format(Kind::Credential),
-        &url,
-        entry.protocol,
-        entry.credential_type,
-    ))
-}

@@ -10,6 +10,7 @@ use zeroize::Zeroizing;
 use crate::error::{Error, Result};
 use crate::key::MasterKey;
 use crate::model::{CredentialType, Protocol};
+use crate::records::SecretField;
 
 /// A sealed secret as stored: which key, the nonce, ciphertext and tag.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,33 +112,46 @@ impl Keyring {
     }
 }
 
-/// Associated data binding a token to its place: account, vault, credential, URL (in
-/// normal form), protocol and type. A blob moved anywhere else fails to open.
-pub(crate) fn token_ad(
-    account: &str,
-    vault_id: &str,
-    credential_id: &str,
-    url: &str,
-    protocol: Protocol,
-    credential_type: CredentialType,
-) -> Vec<u8> {
-    let fields = [
-        account,
-        vault_id,
-        credential_id,
-        url,
-        protocol.as_str(),
-        credential_type.as_str(),
-    ];
-    const DOMAIN: &[u8] = b"vaultstore/token/v1";
+/// Where a credential's secrets belong; with the field, their associated data.
+pub(crate) struct SecretPlace<'a> {
+    pub(crate) account: &'a str,
+    pub(crate) vault_id: &'a str,
+    pub(crate) credential_id: &'a str,
+    pub(crate) lookup_url: &'a str,
+    pub(crate) protocol: Protocol,
+    pub(crate) credential_type: CredentialType,
+    pub(crate) binding: &'a [u8; 16],
+}
+
+impl SecretPlace<'_> {
+    /// Associated data binding a secret to its place: account, vault, credential, URL
+    /// (normal form), protocol, type, the credential's binding and which secret it is.
+    /// A blob moved anywhere else, or into another field, fails to open.
+    pub(crate) fn ad(&self, field: SecretField) -> Vec<u8> {
+        let fields: [&[u8]; 8] = [
+            self.account.as_bytes(),
+            self.vault_id.as_bytes(),
+            self.credential_id.as_bytes(),
+            self.lookup_url.as_bytes(),
+            self.protocol.as_str().as_bytes(),
+            self.credential_type.as_str().as_bytes(),
+            self.binding,
+            field.as_str().as_bytes(),
+        ];
+        length_prefixed(b"vaultstore/secret/v2", &fields)
+    }
+}
+
+/// `domain`, then each field after its length: field boundaries stay unambiguous
+/// ("ab"+"c" ≠ "a"+"bc").
+pub(crate) fn length_prefixed(domain: &[u8], fields: &[&[u8]]) -> Vec<u8> {
     // Sized up front: built on every seal, open and session lookup.
-    let len = DOMAIN.len() + fields.iter().map(|f| 8 + f.len()).sum::<usize>();
+    let len = domain.len() + fields.iter().map(|f| 8 + f.len()).sum::<usize>();
     let mut ad = Vec::with_capacity(len);
-    ad.extend_from_slice(DOMAIN);
+    ad.extend_from_slice(domain);
     for field in fields {
-        // Length prefixes keep field boundaries unambiguous ("ab"+"c" ≠ "a"+"bc").
         ad.extend_from_slice(&(field.len() as u64).to_be_bytes());
-        ad.extend_from_slice(field.as_bytes());
+        ad.extend_from_slice(field);
     }
     ad
 }
@@ -214,17 +228,30 @@ mod tests {
         assert!(old.unwrap(&wrapped, 1, &store).is_none());
     }
 
+    fn place<'a>(account: &'a str, vault: &'a str, protocol: Protocol) -> SecretPlace<'a> {
+        SecretPlace {
+            account,
+            vault_id: vault,
+            credential_id: "c",
+            lookup_url: "u",
+            protocol,
+            credential_type: CredentialType::McpOauth,
+            binding: &[1; 16],
+        }
+    }
+
     #[test]
-    fn token_ad_fields_are_unambiguous() {
+    fn secret_ad_fields_are_unambiguous() {
         let p = Protocol::Sse;
-        let t = CredentialType::StaticBearer;
+        let f = SecretField::AccessToken;
+        assert_ne!(place("ab", "c", p).ad(f), place("a", "bc", p).ad(f));
         assert_ne!(
-            token_ad("ab", "c", "d", "u", p, t),
-            token_ad("a", "bc", "d", "u", p, t)
+            place("a", "v", p).ad(f),
+            place("a", "v", Protocol::StreamableHttp).ad(f)
         );
         assert_ne!(
-            token_ad("a", "v", "c", "u", Protocol::Sse, t),
-            token_ad("a", "v", "c", "u", Protocol::StreamableHttp, t)
+            place("a", "v", p).ad(SecretField::AccessToken),
+            place("a", "v", p).ad(SecretField::RefreshToken)
         );
     }
 

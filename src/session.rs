@@ -5,14 +5,15 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, RwLock};
 
+use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
-use crate::codec::decode;
+use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::id::{Kind, RawId};
-use crate::model::Protocol;
-use crate::records::TokenEntry;
-use crate::seal::token_ad;
+use crate::id::{micros_to_time, Kind, RawId};
+use crate::model::{CredentialType, Protocol};
+use crate::records::{CredentialRecord, SecretField, TokenEntry};
+use crate::seal::Keyring;
 use crate::store::VaultStore;
 use crate::validate;
 
@@ -33,15 +34,45 @@ const NORMAL_URLS_KEPT: usize = 64;
 
 /// What a session uses for a URL: which credential, and its token.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct ResolvedCredential {
     /// The vault that holds it (the first named vault that does).
     pub vault_id: String,
     /// The credential.
     pub credential_id: String,
+    /// The credential's URL as stored (the lookup may have spelled it differently).
+    pub mcp_server_url: String,
     /// Its transport.
     pub protocol: Protocol,
+    /// `static_bearer` or `mcp_oauth`.
+    pub credential_type: CredentialType,
+    /// When the token expires, when known (`mcp_oauth`).
+    pub expires_at: Option<DateTime<Utc>>,
     /// The bearer token. `Debug` shows it redacted.
     pub token: SecretString,
+}
+
+impl ResolvedCredential {
+    pub(crate) fn new(
+        vault: RawId,
+        id: RawId,
+        record: &CredentialRecord,
+        token: SecretString,
+    ) -> Self {
+        ResolvedCredential {
+            vault_id: vault.format(Kind::Vault),
+            credential_id: id.format(Kind::Credential),
+            mcp_server_url: record.mcp_server_url.clone(),
+            protocol: record.protocol,
+            credential_type: record.credential_type,
+            expires_at: record
+                .oauth
+                .as_ref()
+                .and_then(|o| o.expires_at)
+                .map(micros_to_time),
+            token,
+        }
+    }
 }
 
 impl VaultStore {
@@ -56,7 +87,7 @@ impl VaultStore {
         let mut vaults = Vec::with_capacity(vault_ids.len());
         for vault_id in vault_ids {
             let vault_id = vault_id.as_ref();
-            let (id, record) = self.load_vault(self.engine(), vault_id)?;
+            let (id, record) = self.load_vault(self.engine(), &self.keys(), vault_id)?;
             if !record.is_active() {
                 return Err(Error::invalid(
                     "vault_ids",
@@ -78,10 +109,15 @@ impl Session {
     /// active credential for it. URLs match in normal form (`HTTPS://Example.com:443/mcp`
     /// is `https://example.com/mcp`).
     ///
+    /// An `mcp_oauth` token that expires within the refresh margin
+    /// ([`Builder::refresh_margin`](crate::Builder::refresh_margin)) is refreshed first,
+    /// and the new one stored, before it is returned; a token is never handed out stale.
+    ///
     /// # Errors
     /// [`Error::InvalidRequest`] for a URL that is not absolute http(s);
-    /// [`Error::Corrupted`] if the sealed token fails its integrity check (edited,
-    /// moved to another record, or sealed for another URL).
+    /// [`Error::Refresh`] if the token is expired (or about to be) and could not be
+    /// refreshed; [`Error::Corrupted`] if the stored token or its record fails its
+    /// integrity check (edited, moved, or written back after an archive).
     pub fn bearer_token(&self, mcp_server_url: &str) -> Result<Option<SecretString>> {
         Ok(self.resolve(mcp_server_url)?.map(|resolved| resolved.token))
     }
@@ -92,47 +128,23 @@ impl Session {
     /// As [`Session::bearer_token`].
     pub fn resolve(&self, mcp_server_url: &str) -> Result<Option<ResolvedCredential>> {
         let url = self.normal_url(mcp_server_url)?;
-        let account = &self.store.account;
-        let engine = self.store.engine();
-        // Held from the read to the open: a rotation forgets the old key only under the
-        // write lock, so a token read here still opens with a key in this ring.
-        let keys = self.store.keys();
-        for (vault, vault_text) in &self.vaults {
-            let Some(bytes) = engine.tokens.get(account.token(*vault, &url))? else {
+        let store = &self.store;
+        for (vault, _) in &self.vaults {
+            // Held from the read to the open: a rotation forgets the old key only under
+            // the write lock, so what is read here opens with a key in this ring.
+            let keys = store.keys();
+            let Some((id, record, entry)) = store.checked_entry(store.engine(), &keys, *vault, &url)?
+            else {
                 continue;
             };
-            let entry: TokenEntry = decode(&bytes, || {
-                format!("the token for {url} in vault {vault_text}")
-            })?;
-            let credential_text =
-                RawId(u128::from_be_bytes(entry.credential_id)).format(Kind::Credential);
-            let what =
-                || format!("the token of credential {credential_text} in vault {vault_text}");
-            // The associated data is rebuilt from where the token was found: a blob
-            // moved here from anywhere else does not open.
-            let ad = token_ad(
-                &account.name,
-                vault_text,
-                &credential_text,
-                &url,
-                entry.protocol,
-                entry.credential_type,
-            );
-            let plain = keys
-                .open(&entry.sealed, &ad)
-                .ok_or_else(|| Error::corrupted(format!("{} fails its integrity check", what())))?;
-            let text = std::str::from_utf8(&plain)
-                .map_err(|_| Error::corrupted(format!("{} is not UTF-8", what())))?;
-            // Sized exactly, so SecretString's boxing does not reallocate and leave an
-            // unzeroized copy behind.
-            let mut token = String::with_capacity(text.len());
-            token.push_str(text);
-            return Ok(Some(ResolvedCredential {
-                vault_id: vault_text.clone(),
-                credential_id: credential_text,
-                protocol: entry.protocol,
-                token: SecretString::from(token),
-            }));
+            if store.refresh_due(&record) {
+                drop(keys);
+                match store.refresh_and_resolve(*vault, id, &url)? {
+                    Some(resolved) => return Ok(Some(resolved)),
+                    None => continue,
+                }
+            }
+            return store.resolved(&keys, *vault, id, record, &entry).map(Some);
         }
         Ok(None)
     }
@@ -155,6 +167,67 @@ impl Session {
     /// The vault ids, in lookup order.
     pub fn vault_ids(&self) -> impl Iterator<Item = &str> {
         self.vaults.iter().map(|(_, text)| text.as_str())
+    }
+}
+
+impl VaultStore {
+    /// The token entry for `url` in `vault` with its credential's record, checked to
+    /// belong together: the record exists, is active, and has the entry's credential id,
+    /// binding and URL. An entry written back after an archive or delete fails here.
+    pub(crate) fn checked_entry(
+        &self,
+        engine: &Engine,
+        keys: &Keyring,
+        vault: RawId,
+        url: &str,
+    ) -> Result<Option<(RawId, CredentialRecord, TokenEntry)>> {
+        let Some(entry) = self.read_token_entry(engine, vault, url)? else {
+            return Ok(None);
+        };
+        let id = RawId(u128::from_be_bytes(entry.credential_id));
+        let what = || {
+            format!(
+                "the token for {url} in vault {} (credential {})",
+                vault.format(Kind::Vault),
+                id.format(Kind::Credential)
+            )
+        };
+        let Some(record) = self.read_credential(engine, keys, vault, id)? else {
+            return Err(Error::corrupted(format!("{} has no credential record", what())));
+        };
+        if !record.is_active() {
+            return Err(Error::corrupted(format!(
+                "{} belongs to an archived credential: an erased token was written back",
+                what()
+            )));
+        }
+        if record.binding != entry.binding || record.lookup_url != url {
+            return Err(Error::corrupted(format!(
+                "{} does not match its credential record",
+                what()
+            )));
+        }
+        Ok(Some((id, record, entry)))
+    }
+
+    /// Opens the access token of a checked entry.
+    pub(crate) fn resolved(
+        &self,
+        keys: &Keyring,
+        vault: RawId,
+        id: RawId,
+        record: CredentialRecord,
+        entry: &TokenEntry,
+    ) -> Result<ResolvedCredential> {
+        let token = self.open_secret(
+            keys,
+            vault,
+            id,
+            &record,
+            SecretField::AccessToken,
+            &entry.access_token,
+        )?;
+        Ok(ResolvedCredential::new(vault, id, &record, token))
     }
 }
 

@@ -14,6 +14,11 @@ pub(crate) fn parse(text: &str) -> Option<DateTime<Utc>> {
         .map(|at| at.with_timezone(&Utc))
 }
 
+/// `at` without its nanoseconds below the microsecond: what the store keeps.
+pub(crate) fn truncate_micros(at: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(at.timestamp_micros()).unwrap_or(at)
+}
+
 /// `#[serde(with = "timestamp::micros")]`.
 pub(crate) mod micros {
     use super::*;

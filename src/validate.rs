@@ -2,10 +2,11 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::{Error, Result};
-use crate::request::CreateCredential;
+use crate::request::{CreateCredential, CredentialAuth, OAuthTokens, Shape};
 
 pub(crate) const DISPLAY_NAME_MAX_CHARS: usize = 255;
 pub(crate) const METADATA_MAX_PAIRS: usize = 16;
@@ -33,28 +34,33 @@ pub(crate) fn display_name(field: &str, name: &str) -> Result<()> {
 }
 
 pub(crate) fn metadata(map: &BTreeMap<String, String>) -> Result<()> {
+    metadata_at("metadata", map)
+}
+
+/// Metadata at `at` (`metadata`, `credentials[0].metadata`).
+pub(crate) fn metadata_at(at: &str, map: &BTreeMap<String, String>) -> Result<()> {
     if map.len() > METADATA_MAX_PAIRS {
         return Err(Error::invalid(
-            "metadata",
+            at,
             format!(
-                "metadata: at most {METADATA_MAX_PAIRS} pairs are allowed, got {}",
+                "{at}: at most {METADATA_MAX_PAIRS} pairs are allowed, got {}",
                 map.len()
             ),
         ));
     }
     for (key, value) in map {
-        metadata_pair(key, value)?;
+        metadata_pair(at, key, value)?;
     }
     Ok(())
 }
 
-fn metadata_pair(key: &str, value: &str) -> Result<()> {
+fn metadata_pair(at: &str, key: &str, value: &str) -> Result<()> {
     let key_chars = key.chars().count();
     if key_chars == 0 || key_chars > METADATA_KEY_MAX_CHARS {
         return Err(Error::invalid(
-            "metadata",
+            at,
             format!(
-                "metadata: keys must be 1–{METADATA_KEY_MAX_CHARS} characters, \
+                "{at}: keys must be 1–{METADATA_KEY_MAX_CHARS} characters, \
                  got {key_chars} in '{}'",
                 crate::error::shown(key)
             ),
@@ -62,7 +68,7 @@ fn metadata_pair(key: &str, value: &str) -> Result<()> {
     }
     let value_chars = value.chars().count();
     if value_chars > METADATA_VALUE_MAX_CHARS {
-        let field = format!("metadata.{key}");
+        let field = format!("{at}.{}", crate::error::shown(key));
         return Err(Error::invalid(
             field.clone(),
             format!("{field}: values must be at most {METADATA_VALUE_MAX_CHARS} characters, got {value_chars}"),
@@ -71,33 +77,186 @@ fn metadata_pair(key: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
-/// Checks a credential; returns its URL in normal form (the key a session looks up:
-/// scheme and host lower-cased, default port dropped, path resolved) and its token.
-pub(crate) fn credential<'a>(
-    field: &str,
-    cred: &'a CreateCredential,
-) -> Result<(String, &'a SecretString)> {
-    let url = mcp_server_url(&format!("{field}mcp_server_url"), &cred.mcp_server_url)?;
-    let token_field = [field, "access_token"].concat(); // the field's name, never its value
-    match &cred.access_token {
-        None => Err(Error::invalid(
-            token_field,
-            "Field 'access_token' is required for static_bearer type.",
-        )),
-        Some(token) => access_token(&token_field, token).map(|()| (url, token)),
+/// Checks a credential request; returns its URL in normal form (the key a session
+/// looks up: scheme and host lower-cased, default port dropped, path resolved). `prefix`
+/// is its place in the body (`credentials[1].`); fields are named as the caller wrote
+/// them, in the flat or the `auth` shape.
+pub(crate) fn credential(prefix: &str, cred: &CreateCredential, now: i64) -> Result<String> {
+    let auth = match cred.shape {
+        Shape::Flat => prefix.to_owned(),
+        Shape::Auth => format!("{prefix}auth."),
+    };
+    let url = mcp_server_url(&format!("{auth}mcp_server_url"), &cred.mcp_server_url)?;
+    if let Some(name) = &cred.display_name {
+        display_name(&format!("{prefix}display_name"), name)?;
     }
+    metadata_at(&format!("{prefix}metadata"), &cred.metadata)?;
+    match &cred.auth {
+        CredentialAuth::StaticBearer { token } => {
+            let field = match cred.shape {
+                Shape::Flat => "access_token",
+                Shape::Auth => "token",
+            };
+            secret(&format!("{auth}{field}"), token)?;
+        }
+        CredentialAuth::McpOauth(tokens) => oauth_tokens(&auth, tokens, now)?,
+    }
+    Ok(url)
 }
 
-fn access_token(field: &str, token: &SecretString) -> Result<()> {
-    let len = token.expose_secret().len();
+fn oauth_tokens(at: &str, tokens: &OAuthTokens, now: i64) -> Result<()> {
+    secret(&format!("{at}access_token"), &tokens.access_token)?;
+    if let Some(expires_at) = tokens.expires_at {
+        future(&format!("{at}expires_at"), expires_at, now)?;
+    }
+    let Some(refresh) = &tokens.refresh else {
+        return Ok(());
+    };
+    let at = format!("{at}refresh.");
+    short_text(&format!("{at}client_id"), &refresh.client_id)?;
+    secret(&format!("{at}refresh_token"), &refresh.refresh_token)?;
+    token_endpoint(&format!("{at}token_endpoint"), &refresh.token_endpoint)?;
+    if let Some(secret_value) = refresh.token_endpoint_auth.secret() {
+        secret(
+            &format!("{at}token_endpoint_auth.client_secret"),
+            secret_value,
+        )?;
+    }
+    if let Some(resource) = &refresh.resource {
+        resource_uri(&format!("{at}resource"), resource)?;
+    }
+    if let Some(scope_text) = &refresh.scope {
+        scope(&format!("{at}scope"), scope_text)?;
+    }
+    Ok(())
+}
+
+/// A secret: 1–8192 bytes. Only its length ever enters a message.
+pub(crate) fn secret(field: &str, value: &SecretString) -> Result<()> {
+    let len = value.expose_secret().len();
     if len == 0 || len > TOKEN_MAX_BYTES {
-        // The length only: the token itself never enters a message.
         return Err(Error::invalid(
             field,
             format!("{field}: must be 1–{TOKEN_MAX_BYTES} bytes, got {len}"),
         ));
     }
     Ok(())
+}
+
+/// A time that must be after `now` (microseconds).
+pub(crate) fn future(field: &str, at: DateTime<Utc>, now: i64) -> Result<()> {
+    if at.timestamp_micros() <= now {
+        return Err(Error::invalid(
+            field,
+            format!(
+                "{field}: must be in the future, got {}",
+                crate::timestamp::to_text(&at)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A client id: 1–255 characters, not blank, no control characters.
+fn short_text(field: &str, text: &str) -> Result<()> {
+    let chars = text.chars().count();
+    if text.trim().is_empty() || chars > DISPLAY_NAME_MAX_CHARS || text.chars().any(char::is_control)
+    {
+        return Err(Error::invalid(
+            field,
+            format!(
+                "{field}: must be 1–{DISPLAY_NAME_MAX_CHARS} characters, not blank, without \
+                 control characters"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Where refresh requests go: https, or http to a loopback host only (127.0.0.0/8,
+/// ::1, localhost), for local development and tests. No user, password or fragment.
+pub(crate) fn token_endpoint(field: &str, text: &str) -> Result<url::Url> {
+    let bad = |rule: &str| Error::invalid(field, format!("{field}: {rule}"));
+    let url = absolute_url(field, text)?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(bad(
+                "must use https (http only to a loopback host: 127.0.0.1, ::1, localhost)",
+            ))
+        }
+        other => return Err(bad(&format!("must use https, not '{other}'"))),
+    }
+    if url.fragment().is_some() {
+        return Err(bad("must not have a fragment"));
+    }
+    Ok(url)
+}
+
+/// Whether `url` names a loopback host.
+pub(crate) fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// RFC 8707: an absolute URI without a fragment.
+fn resource_uri(field: &str, text: &str) -> Result<()> {
+    let url = url::Url::parse(text).map_err(|_| {
+        Error::invalid(
+            field,
+            format!("{field}: must be an absolute URI (RFC 8707)"),
+        )
+    })?;
+    if url.fragment().is_some() || text.chars().count() > URL_MAX_CHARS {
+        return Err(Error::invalid(
+            field,
+            format!("{field}: must be an absolute URI without a fragment, up to {URL_MAX_CHARS} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// RFC 6749 §3.3: scope tokens of printable ASCII except `"` and `\`, separated by
+/// spaces; up to 2048 characters. Empty is allowed (no scope).
+pub(crate) fn scope(field: &str, text: &str) -> Result<()> {
+    let ok = |c: char| c == ' ' || (c.is_ascii_graphic() && c != '"' && c != '\\');
+    if text.len() > URL_MAX_CHARS || !text.chars().all(ok) {
+        return Err(Error::invalid(
+            field,
+            format!(
+                "{field}: must be space-separated scope tokens of printable ASCII (no '\"' or \
+                 '\\'), up to {URL_MAX_CHARS} characters"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn absolute_url(field: &str, text: &str) -> Result<url::Url> {
+    let bad = |rule: &str| Error::invalid(field, format!("{field}: {rule}"));
+    let chars = text.chars().count();
+    if chars == 0 || chars > URL_MAX_CHARS {
+        return Err(bad(&format!(
+            "must be 1–{URL_MAX_CHARS} characters, got {chars}"
+        )));
+    }
+    if text.trim() != text {
+        return Err(bad("must not start or end with white space"));
+    }
+    let url = url::Url::parse(text)
+        .map_err(|e| bad(&format!("must be an absolute https URL ({e})")))?;
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("must name a host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("must not embed a user name or password"));
+    }
+    Ok(url)
 }
 
 /// An absolute http(s) URL with a host and no embedded user or password, returned in

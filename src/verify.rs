@@ -3,12 +3,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::codec::decode;
+use crate::codec::{decode, decode_as, decode_signed, V2};
 use crate::error::Result;
 use crate::id::{Kind, RawId};
 use crate::layout::{index_key, Account};
-use crate::records::{CredentialRecord, IndexEntry, TokenEntry, VaultRecord};
-use crate::rotate::ad_for_token_key;
+use crate::records::{CredentialRecord, IndexEntry, SecretField, TokenEntry, VaultRecord};
+use crate::seal::Keyring;
 use crate::store::VaultStore;
 
 /// What [`VaultStore::verify`] found.
@@ -50,10 +50,11 @@ impl VaultStore {
         let mut problem = |text: String| report.problems.push(text);
         let mut all = read_index(&engine.list_all, "list_all", &mut problem)?;
         let mut active = read_index(&engine.list_active, "list_active", &mut problem)?;
+        let keys = self.keys();
         let mut tokens: BTreeMap<Vec<u8>, TokenEntry> = BTreeMap::new();
         for item in engine.tokens.iter() {
             let (key, bytes) = item?;
-            match decode::<TokenEntry>(&bytes, || token_name(&key)) {
+            match decode_as::<TokenEntry>(V2, &bytes, || token_name(&key)) {
                 Ok(entry) => drop(tokens.insert(key.to_vec(), entry)),
                 Err(e) => problem(e.to_string()),
             }
@@ -70,7 +71,7 @@ impl VaultStore {
             };
             let name = id.format(Kind::Vault);
             vault_keys.insert(key.to_vec());
-            match decode::<VaultRecord>(&bytes, || format!("vault {name}")) {
+            match decode_signed::<VaultRecord>(&bytes, &keys, &key, || format!("vault {name}")) {
                 Ok(record) => {
                     let scope = Account::new(&account).vault_scope();
                     let expect = record.index_entry();
@@ -105,7 +106,9 @@ impl VaultStore {
                     "credential {name} belongs to a vault that does not exist"
                 ));
             }
-            let record = match decode::<CredentialRecord>(&bytes, || format!("credential {name}")) {
+            let record = match decode_signed::<CredentialRecord>(&bytes, &keys, &key, || {
+                format!("credential {name}")
+            }) {
                 Ok(record) => record,
                 Err(e) => {
                     problem(e.to_string());
@@ -141,6 +144,7 @@ impl VaultStore {
                 }
                 _ => None,
             };
+            let handle = self.for_account(&account_name);
             match (record.is_active(), token) {
                 (true, None) => problem(format!("active credential {name} has no token")),
                 (false, Some(_)) => {
@@ -149,16 +153,15 @@ impl VaultStore {
                 (false, None) => {}
                 (true, Some(entry)) => {
                     *counted.entry(account.vault(vault)).or_default() += 1;
-                    if entry.credential_id != id.bytes() || entry.protocol != record.protocol {
+                    if entry.credential_id != id.bytes() || entry.binding != record.binding {
                         problem(format!(
                             "the token stored for credential {name} belongs to another record"
                         ));
-                    } else if self.token_opens(&token_key, &entry)? {
-                        report.tokens_opened += 1;
                     } else {
-                        problem(format!(
-                            "the token of credential {name} fails its integrity check"
-                        ));
+                        match secrets_open(&handle, &keys, vault, id, &record, &entry) {
+                            Ok(()) => report.tokens_opened += 1,
+                            Err(e) => problem(e.to_string()),
+                        }
                     }
                 }
             }
@@ -193,13 +196,28 @@ impl VaultStore {
         Ok(report)
     }
 
-    fn token_opens(&self, key: &[u8], entry: &TokenEntry) -> Result<bool> {
-        let ad = match ad_for_token_key(key, entry) {
-            Ok(ad) => ad,
-            Err(_) => return Ok(false),
-        };
-        Ok(self.keys().open(&entry.sealed, &ad).is_some())
+}
+
+/// Opens every secret of a token entry (the plaintexts are dropped, zeroized, at once).
+fn secrets_open(
+    handle: &VaultStore,
+    keys: &Keyring,
+    vault: RawId,
+    id: RawId,
+    record: &CredentialRecord,
+    entry: &TokenEntry,
+) -> Result<()> {
+    let fields = [
+        (SecretField::AccessToken, Some(&entry.access_token)),
+        (SecretField::RefreshToken, entry.refresh_token.as_ref()),
+        (SecretField::ClientSecret, entry.client_secret.as_ref()),
+    ];
+    for (field, sealed) in fields {
+        if let Some(sealed) = sealed {
+            handle.open_secret(keys, vault, id, record, field, sealed)?;
+        }
     }
+    Ok(())
 }
 
 fn read_index(tree: &sled::Tree, name: &str, problem: &mut impl FnMut(String)) -> Result<IndexMap> {

@@ -69,6 +69,7 @@ fn create_from_flags_answers_the_api_shape() {
             "created_at",
             "id",
             "mcp_server_url",
+            "metadata",
             "protocol",
             "status",
             "type",

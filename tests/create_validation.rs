@@ -85,9 +85,9 @@ fn no_credentials_is_the_seed_message() {
 fn missing_access_token_is_the_seed_message() {
     let body = SEED_BODY.replace(
         r#""access_token": "your-access-token""#,
-        r#""note": "none""#,
+        r#""display_name": "none""#,
     );
-    let err = create_err(CreateVault::from_json(&body).expect("parses"));
+    let err = CreateVault::from_json(&body).expect_err("no token");
     assert_eq!(err.api_type(), "invalid_request_error");
     assert_eq!(
         err.to_string(),
@@ -220,7 +220,8 @@ fn a_bad_json_body_names_the_field() {
             "credentials[0].type",
         ),
         (SEED_BODY.replace("\"my-mcp-vault\"", "42"), "display_name"),
-        (r#"{"credentials": []}"#.to_owned(), "body"),
+        (r#"{"credentials": []}"#.to_owned(), "display_name"),
+        (r#"[1, 2]"#.to_owned(), "body"),
     ] {
         let err = CreateVault::from_json(&body).expect_err(&body);
         assert_eq!(err.api_type(), "invalid_request_error");

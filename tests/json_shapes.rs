@@ -58,6 +58,7 @@ fn a_created_vault_has_exactly_the_api_fields() {
             "created_at",
             "id",
             "mcp_server_url",
+            "metadata",
             "protocol",
             "status",
             "type",

@@ -56,7 +56,7 @@ fn assert_list_and_verify_name(f: &Fixture, params: &ListParams, record: &str) {
 }
 
 #[test]
-fn an_edited_mcp_server_url_is_reported_and_the_token_stays_with_its_server() {
+fn an_edited_mcp_server_url_is_refused_by_the_record_mac() {
     let f = tampered(|db, vault, cred| {
         let t = tree(db, "credentials");
         let key = credential_key("default", vault, cred);
@@ -69,11 +69,8 @@ fn an_edited_mcp_server_url_is_reported_and_the_token_stays_with_its_server() {
     });
     let store = open(f.dir.path());
     assert_eq!(bearer(&store, &f.vault, C).expect("lookup"), None);
-    assert_eq!(
-        bearer(&store, &f.vault, A).expect("lookup").as_deref(),
-        Some("fake-token-a"),
-        "the token is sealed for A, so A is the only server that may get it"
-    );
+    let err = bearer(&store, &f.vault, A).expect_err("the record no longer authenticates");
+    assert_corrupted_naming(&err, &f.cred, SECRETS);
     drop(store);
     assert_verify_names(&f, &f.cred);
 }

@@ -13,8 +13,13 @@ const B: &str = "https://b.example/mcp";
 /// As long as `A`, so a record's URL can be swapped for it in place.
 const C: &str = "https://c.example/mcp";
 const SECRETS: &[&str] = &["fake-token-a", "fake-token-b", "fake-token-acme"];
-/// In a token entry: format byte, credential id (16), protocol, type, then the key id.
-const KEY_ID_AT: usize = 1 + 16 + 2;
+/// In a token entry: format byte, credential id (16), binding (16), then the access
+/// token's key id.
+const KEY_ID_AT: usize = 1 + 16 + 16;
+/// The access token's last ciphertext byte (its tag), before the two absent secrets.
+fn tag_at(entry: &[u8]) -> usize {
+    entry.len() - 3
+}
 
 struct Fixture {
     template: TempDir,
@@ -68,7 +73,8 @@ fn an_edited_ciphertext_fails() {
         let tokens = tree(db, "tokens");
         let key = token_key("default", &f.vault, A);
         let mut value = get(&tokens, &key);
-        *value.last_mut().expect("non-empty") ^= 1;
+        let at = tag_at(&value);
+        value[at] ^= 1;
         put(&tokens, &key, value);
     });
     assert_detected(dir.path(), &f, A, &f.cred_a);

@@ -1,15 +1,19 @@
-//! Credential operations: add, get, list, archive, delete.
+//! Credential operations: add, get, list, archive, delete (update is in `update`).
+
+use rand::RngCore;
 
 use super::list::Records;
+use super::records_io::{credential_name, Secrets};
 use super::{put_index, put_last_id, VaultStore};
-use crate::codec::{decode, encode};
+use crate::codec::{decode_signed, encode_as, V2};
 use crate::engine::{Engine, TreeId, WriteSet};
 use crate::error::{Error, Result};
 use crate::id::{Kind, RawId};
 use crate::layout::index_key;
 use crate::model::{DeletedCredential, DeletedObject, Page, VaultCredential};
-use crate::records::{CredentialRecord, TokenEntry};
-use crate::request::{CreateCredential, ListParams};
+use crate::records::{CredentialRecord, OAuthRecord, RefreshRecord, RefreshStateRecord, TokenEntry};
+use crate::request::{CreateCredential, CredentialAuth, ListParams};
+use crate::seal::Keyring;
 use crate::validate;
 
 impl VaultStore {
@@ -25,13 +29,12 @@ impl VaultStore {
         request: CreateCredential,
     ) -> Result<VaultCredential> {
         let vault_id = vault_id.as_ref();
-        let (lookup_url, token) = validate::credential("", &request)?;
+        let lookup_url = validate::credential("", &request, self.now_micros(0))?;
         let (id, created_at) = self.next_id();
-        let cred = CredentialRecord::new(&request, lookup_url, created_at);
+        let (cred, secrets) = new_record(&request, lookup_url, created_at);
         let keys = self.keys();
-        let entry = self.seal_token(&keys, vault_id, id, &cred, token)?;
         let vault = self.apply_checked(|engine| {
-            let (vault, mut record) = self.load_vault(engine, vault_id)?;
+            let (vault, mut record) = self.load_vault(engine, &keys, vault_id)?;
             if !record.is_active() {
                 return Err(Error::invalid(
                     "vault_id",
@@ -58,9 +61,14 @@ impl VaultStore {
                 )));
             }
             record.active_credentials += 1;
+            let entry = self.seal_secrets(&keys, vault, id, &cred, &secrets)?;
             let mut set = WriteSet::default();
-            set.put(TreeId::Vaults, self.account.vault(vault), encode(&record)?);
-            self.put_new_credential(&mut set, vault, id, &cred, &entry)?;
+            set.put(
+                TreeId::Vaults,
+                self.account.vault(vault),
+                self.vault_bytes(&keys, vault, &record)?,
+            );
+            self.put_new_credential(&mut set, &keys, vault, id, &cred, &entry)?;
             put_last_id(engine, &mut set, id)?;
             Ok((set, vault))
         })?;
@@ -78,8 +86,13 @@ impl VaultStore {
         vault_id: impl AsRef<str>,
         credential_id: impl AsRef<str>,
     ) -> Result<VaultCredential> {
-        let (vault, id, record) =
-            self.find_credential(self.engine(), vault_id.as_ref(), credential_id.as_ref())?;
+        let keys = self.keys();
+        let (vault, id, record) = self.find_credential(
+            self.engine(),
+            &keys,
+            vault_id.as_ref(),
+            credential_id.as_ref(),
+        )?;
         Ok(record.into_public(vault, id))
     }
 
@@ -95,8 +108,11 @@ impl VaultStore {
     ) -> Result<Page<VaultCredential>> {
         let vault = self.existing_vault(self.engine(), vault_id.as_ref())?;
         let scope = self.account.credential_scope(vault);
+        let keys = self.keys();
         let decode = |id: RawId, bytes: &[u8]| {
-            let record: CredentialRecord = decode(bytes, || credential_name(id))?;
+            let place = self.account.credential(vault, id);
+            let record: CredentialRecord =
+                decode_signed(bytes, &keys, &place, || credential_name(id))?;
             Ok(record.into_public(vault, id))
         };
         let records = Records {
@@ -117,8 +133,11 @@ impl VaultStore {
         credential_id: impl AsRef<str>,
     ) -> Result<VaultCredential> {
         let (vault_id, credential_id) = (vault_id.as_ref(), credential_id.as_ref());
+        let _refresh = self.refresh_lock(vault_id, credential_id);
+        let keys = self.keys();
         let (vault, id, record) = self.apply_checked(|engine| {
-            let (vault, id, mut record) = self.find_credential(engine, vault_id, credential_id)?;
+            let (vault, id, mut record) =
+                self.find_credential(engine, &keys, vault_id, credential_id)?;
             if !record.is_active() {
                 return Err(Error::conflict(format!(
                     "Credential '{credential_id}' is already archived."
@@ -128,11 +147,11 @@ impl VaultStore {
             record.archived_at = Some(now);
             record.updated_at = now;
             let mut set = WriteSet::default();
-            let token_key = self.account.token(vault, &record.lookup_url);
-            self.put_archived_credential(&mut set, vault, id, &record, token_key)?;
-            self.count_one_less(engine, &mut set, vault)?;
+            self.put_archived_credential(&mut set, engine, &keys, vault, id, &record)?;
+            self.count_one_less(engine, &keys, &mut set, vault)?;
             Ok((set, (vault, id, record)))
         })?;
+        drop(keys);
         self.commit()?;
         Ok(record.into_public(vault, id))
     }
@@ -147,15 +166,15 @@ impl VaultStore {
         credential_id: impl AsRef<str>,
     ) -> Result<DeletedCredential> {
         let (vault_id, credential_id) = (vault_id.as_ref(), credential_id.as_ref());
+        let _refresh = self.refresh_lock(vault_id, credential_id);
+        let keys = self.keys();
         let id = self.apply_checked(|engine| {
-            let (vault, id, record) = self.find_credential(engine, vault_id, credential_id)?;
+            let (vault, id, record) =
+                self.find_credential(engine, &keys, vault_id, credential_id)?;
             let mut set = WriteSet::default();
             if record.is_active() {
-                set.delete(
-                    TreeId::Tokens,
-                    self.account.token(vault, &record.lookup_url),
-                );
-                self.count_one_less(engine, &mut set, vault)?;
+                self.delete_own_token(&mut set, engine, vault, id, &record)?;
+                self.count_one_less(engine, &keys, &mut set, vault)?;
             }
             let scope = self.account.credential_scope(vault);
             set.delete(TreeId::Credentials, self.account.credential(vault, id));
@@ -163,6 +182,7 @@ impl VaultStore {
             set.delete(TreeId::ListActive, index_key(&scope, id));
             Ok((set, id))
         })?;
+        drop(keys);
         self.commit()?;
         Ok(DeletedCredential {
             id: id.format(Kind::Credential),
@@ -172,21 +192,22 @@ impl VaultStore {
 
     /// The credential the ids name. A missing credential of a missing vault reports
     /// the vault.
-    fn find_credential(
+    pub(crate) fn find_credential(
         &self,
         engine: &Engine,
+        keys: &Keyring,
         vault_id: &str,
         credential_id: &str,
     ) -> Result<(RawId, RawId, CredentialRecord)> {
         let vault =
             RawId::parse(vault_id, Kind::Vault).ok_or_else(|| Error::vault_not_found(vault_id))?;
         let id = RawId::parse(credential_id, Kind::Credential);
-        let bytes = match id {
-            Some(id) => engine.credentials.get(self.account.credential(vault, id))?,
+        let record = match id {
+            Some(id) => self.read_credential(engine, keys, vault, id)?,
             None => None,
         };
-        match (id, bytes) {
-            (Some(id), Some(bytes)) => Ok((vault, id, decode(&bytes, || credential_name(id))?)),
+        match (id, record) {
+            (Some(id), Some(record)) => Ok((vault, id, record)),
             _ => {
                 self.existing_vault(engine, vault_id)?;
                 Err(Error::credential_not_found(credential_id))
@@ -194,25 +215,11 @@ impl VaultStore {
         }
     }
 
-    pub(crate) fn load_credential(
-        &self,
-        engine: &Engine,
-        vault: RawId,
-        id: RawId,
-    ) -> Result<CredentialRecord> {
-        let bytes = engine
-            .credentials
-            .get(self.account.credential(vault, id))?
-            .ok_or_else(|| {
-                Error::corrupted(format!("{} has a token but no record", credential_name(id)))
-            })?;
-        decode(&bytes, || credential_name(id))
-    }
-
-    /// The writes of a new active credential: record, token, index entries.
+    /// The writes of a new active credential: record, token entry, index entries.
     pub(crate) fn put_new_credential(
         &self,
         set: &mut WriteSet,
+        keys: &Keyring,
         vault: RawId,
         id: RawId,
         cred: &CredentialRecord,
@@ -221,12 +228,12 @@ impl VaultStore {
         set.put(
             TreeId::Credentials,
             self.account.credential(vault, id),
-            encode(cred)?,
+            self.credential_bytes(keys, vault, id, cred)?,
         );
         set.put(
             TreeId::Tokens,
             self.account.token(vault, &cred.lookup_url),
-            encode(token)?,
+            encode_as(V2, token)?,
         );
         put_index(
             set,
@@ -241,17 +248,18 @@ impl VaultStore {
     pub(crate) fn put_archived_credential(
         &self,
         set: &mut WriteSet,
+        engine: &Engine,
+        keys: &Keyring,
         vault: RawId,
         id: RawId,
         record: &CredentialRecord,
-        token_key: Vec<u8>,
     ) -> Result<()> {
         set.put(
             TreeId::Credentials,
             self.account.credential(vault, id),
-            encode(record)?,
+            self.credential_bytes(keys, vault, id, record)?,
         );
-        set.delete(TreeId::Tokens, token_key);
+        self.delete_own_token(set, engine, vault, id, record)?;
         set.delete(
             TreeId::ListActive,
             index_key(&self.account.credential_scope(vault), id),
@@ -259,16 +267,103 @@ impl VaultStore {
         Ok(())
     }
 
-    fn count_one_less(&self, engine: &Engine, set: &mut WriteSet, vault: RawId) -> Result<()> {
+    /// Erases the token entry at the credential's URL, after checking that it is this
+    /// credential's: a record edited on disk must not make us erase another's token
+    /// (the record's MAC already refuses such an edit; this holds even without it).
+    fn delete_own_token(
+        &self,
+        set: &mut WriteSet,
+        engine: &Engine,
+        vault: RawId,
+        id: RawId,
+        record: &CredentialRecord,
+    ) -> Result<()> {
+        match self.read_token_entry(engine, vault, &record.lookup_url) {
+            Ok(Some(entry)) if entry.credential_id != id.bytes() => Err(Error::corrupted(format!(
+                "the token entry at the URL of {} names another credential",
+                credential_name(id)
+            ))),
+            // Ours, missing, or undecodable (damaged): erase what is there.
+            _ => {
+                set.delete(
+                    TreeId::Tokens,
+                    self.account.token(vault, &record.lookup_url),
+                );
+                Ok(())
+            }
+        }
+    }
+
+    pub(crate) fn count_one_less(
+        &self,
+        engine: &Engine,
+        keys: &Keyring,
+        set: &mut WriteSet,
+        vault: RawId,
+    ) -> Result<()> {
         let mut record = self
-            .read_vault(engine, vault)?
+            .read_vault(engine, keys, vault)?
             .ok_or_else(|| Error::corrupted(format!("{} is missing", vault.format(Kind::Vault))))?;
         record.active_credentials = record.active_credentials.saturating_sub(1);
-        set.put(TreeId::Vaults, self.account.vault(vault), encode(&record)?);
+        set.put(
+            TreeId::Vaults,
+            self.account.vault(vault),
+            self.vault_bytes(keys, vault, &record)?,
+        );
         Ok(())
     }
 }
 
-fn credential_name(id: RawId) -> String {
-    format!("credential {}", id.format(Kind::Credential))
+/// A new active credential as requested (URL already in normal form), and its secrets.
+pub(crate) fn new_record(
+    request: &CreateCredential,
+    lookup_url: String,
+    created_at: i64,
+) -> (CredentialRecord, Secrets<'_>) {
+    let mut binding = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut binding);
+    let (oauth, secrets) = match &request.auth {
+        CredentialAuth::StaticBearer { token } => (
+            None,
+            Secrets {
+                access_token: token,
+                refresh_token: None,
+                client_secret: None,
+            },
+        ),
+        CredentialAuth::McpOauth(tokens) => {
+            let refresh = tokens.refresh.as_ref();
+            let record = OAuthRecord {
+                expires_at: tokens.expires_at.map(|at| at.timestamp_micros()),
+                refresh: refresh.map(|r| RefreshRecord {
+                    client_id: r.client_id.clone(),
+                    token_endpoint: r.token_endpoint.clone(),
+                    method: r.token_endpoint_auth.method().into(),
+                    resource: r.resource.clone(),
+                    scope: r.scope.clone().filter(|s| !s.is_empty()),
+                }),
+                state: RefreshStateRecord::default(),
+            };
+            let secrets = Secrets {
+                access_token: &tokens.access_token,
+                refresh_token: refresh.map(|r| &r.refresh_token),
+                client_secret: refresh.and_then(|r| r.token_endpoint_auth.secret()),
+            };
+            (Some(record), secrets)
+        }
+    };
+    let record = CredentialRecord {
+        mcp_server_url: request.mcp_server_url.clone(),
+        lookup_url,
+        protocol: request.protocol,
+        credential_type: request.credential_type(),
+        display_name: request.display_name.clone(),
+        metadata: request.metadata.clone(),
+        created_at,
+        updated_at: created_at,
+        archived_at: None,
+        binding,
+        oauth,
+    };
+    (record, secrets)
 }

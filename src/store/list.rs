@@ -353,8 +353,11 @@ mod tests {
         for i in (10..35).chain([40, 42, 59]) {
             store.archive_vault(&ids[i]).expect("archive");
         }
+        let keys = store.keys();
         let decode = |id: RawId, bytes: &[u8]| {
-            let record: VaultRecord = decode(bytes, String::new)?;
+            let place = store.account.vault(id);
+            let record: VaultRecord =
+                crate::codec::decode_signed(bytes, &keys, &place, String::new)?;
             Ok(record.into_public(id))
         };
         let records = Records {

@@ -2,6 +2,8 @@
 
 mod credentials;
 mod list;
+mod records_io;
+mod update;
 mod vaults;
 
 use std::fmt;
@@ -17,6 +19,7 @@ use crate::key::{KdfCost, MasterKey};
 use crate::layout::{index_key, Account, META_LAST_ID};
 use crate::lock::DirLock;
 use crate::records::IndexEntry;
+use crate::refresh::{RefreshGuard, RefreshLocks, TokenRefresher};
 use crate::seal::Keyring;
 
 /// The account the handle from [`VaultStore::open`] works in.
@@ -50,6 +53,10 @@ pub(crate) struct Inner {
     pub(crate) durability: Durability,
     pub(crate) max_active_credentials: u32,
     pub(crate) kdf_cost: KdfCost,
+    pub(crate) refresh_margin: std::time::Duration,
+    pub(crate) refresher: Option<Arc<dyn TokenRefresher>>,
+    /// Held while a credential is refreshed, updated, archived or deleted.
+    pub(crate) refresh_locks: RefreshLocks,
     pub(crate) store_id: [u8; 16],
     pub(crate) dir: PathBuf,
     pub(crate) _lock: DirLock,
@@ -99,6 +106,14 @@ impl VaultStore {
             inner: Arc::clone(&self.inner),
             account: Arc::new(Account::new(name)),
         })
+    }
+
+    /// A handle on account `name` as found on disk (rotation, verify, migration).
+    pub(crate) fn for_account(&self, name: &str) -> VaultStore {
+        VaultStore {
+            inner: Arc::clone(&self.inner),
+            account: Arc::new(Account::new(name)),
+        }
     }
 
     /// The account this handle works in.
@@ -158,6 +173,14 @@ impl VaultStore {
             Durability::Immediate => self.inner.group.wait_durable(self.engine()),
             Durability::Periodic => Ok(()),
         }
+    }
+
+    /// Holds the refresh lock of the credential the ids name, if they parse: an update,
+    /// archive or delete never interleaves with a refresh of the same credential.
+    pub(crate) fn refresh_lock(&self, vault_id: &str, credential_id: &str) -> Option<RefreshGuard<'_>> {
+        let vault = RawId::parse(vault_id, crate::id::Kind::Vault)?;
+        let id = RawId::parse(credential_id, crate::id::Kind::Credential)?;
+        Some(self.inner.refresh_locks.lock(self.account.credential(vault, id)))
     }
 
     /// Microseconds now, never before `floor` (the wall clock may step back).

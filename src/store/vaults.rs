@@ -1,18 +1,18 @@
 //! Vault operations: create, get, update, list, archive, delete.
 
-use secrecy::{ExposeSecret, SecretString};
-
+use super::credentials::new_record;
 use super::list::Records;
+use super::records_io::vault_name;
 use super::{put_index, put_last_id, VaultStore};
-use crate::codec::{decode, encode};
+use crate::codec::decode_signed;
 use crate::engine::{Engine, TreeId, WriteSet};
 use crate::error::{Error, Result};
 use crate::id::{Kind, RawId};
 use crate::layout::index_key;
 use crate::model::{Page, Vault};
-use crate::records::{CredentialRecord, TokenEntry, VaultRecord};
+use crate::records::VaultRecord;
 use crate::request::{CreateVault, ListParams, UpdateVault};
-use crate::seal::token_ad;
+use crate::seal::Keyring;
 use crate::validate;
 
 impl VaultStore {
@@ -42,22 +42,21 @@ impl VaultStore {
                 ),
             ));
         }
-        let mut checked: Vec<(String, &SecretString)> =
-            Vec::with_capacity(request.credentials.len());
+        let now = self.now_micros(0);
+        let mut checked: Vec<String> = Vec::with_capacity(request.credentials.len());
         for (i, credential) in request.credentials.iter().enumerate() {
-            let (url, token) = validate::credential(&format!("credentials[{i}]."), credential)?;
-            if let Some(j) = checked.iter().position(|(u, _)| *u == url) {
+            let url = validate::credential(&format!("credentials[{i}]."), credential, now)?;
+            if let Some(j) = checked.iter().position(|u| *u == url) {
                 return Err(Error::conflict(format!(
                     "credentials[{i}].mcp_server_url: '{}' is the same server as credentials[{j}]; \
                      a vault holds one active credential per mcp_server_url",
                     credential.mcp_server_url
                 )));
             }
-            checked.push((url, token));
+            checked.push(url);
         }
 
         let (vault_id, created_at) = self.next_id();
-        let vault_text = vault_id.format(Kind::Vault);
         let record = VaultRecord {
             display_name: request.display_name,
             metadata: request.metadata,
@@ -66,11 +65,12 @@ impl VaultStore {
             archived_at: None,
             active_credentials: checked.len() as u32,
         };
+        let keys = self.keys();
         let mut set = WriteSet::default();
         set.put(
             TreeId::Vaults,
             self.account.vault(vault_id),
-            encode(&record)?,
+            self.vault_bytes(&keys, vault_id, &record)?,
         );
         put_index(
             &mut set,
@@ -80,15 +80,14 @@ impl VaultStore {
             true,
         )?;
 
-        let keys = self.keys();
         let mut answer = record.into_public(vault_id);
         let mut credentials = Vec::with_capacity(checked.len());
         let mut last_id = vault_id;
-        for (credential, (lookup_url, token)) in request.credentials.iter().zip(checked) {
+        for (credential, lookup_url) in request.credentials.iter().zip(checked) {
             let (id, created_at) = self.next_id();
-            let cred = CredentialRecord::new(credential, lookup_url, created_at);
-            let entry = self.seal_token(&keys, &vault_text, id, &cred, token)?;
-            self.put_new_credential(&mut set, vault_id, id, &cred, &entry)?;
+            let (cred, secrets) = new_record(credential, lookup_url, created_at);
+            let entry = self.seal_secrets(&keys, vault_id, id, &cred, &secrets)?;
+            self.put_new_credential(&mut set, &keys, vault_id, id, &cred, &entry)?;
             credentials.push(cred.into_public(vault_id, id));
             last_id = id;
         }
@@ -107,7 +106,8 @@ impl VaultStore {
     /// # Errors
     /// [`Error::NotFound`] for an unknown, malformed or deleted id, or another account's.
     pub fn get_vault(&self, vault_id: impl AsRef<str>) -> Result<Vault> {
-        let (id, record) = self.load_vault(self.engine(), vault_id.as_ref())?;
+        let keys = self.keys();
+        let (id, record) = self.load_vault(self.engine(), &keys, vault_id.as_ref())?;
         Ok(record.into_public(id))
     }
 
@@ -121,8 +121,9 @@ impl VaultStore {
         if let Some(name) = &update.display_name {
             validate::display_name("display_name", name)?;
         }
+        let keys = self.keys();
         let (id, record) = self.apply_checked(|engine| {
-            let (id, mut record) = self.load_vault(engine, vault_id)?;
+            let (id, mut record) = self.load_vault(engine, &keys, vault_id)?;
             if !record.is_active() {
                 return Err(Error::invalid(
                     "vault_id",
@@ -150,9 +151,14 @@ impl VaultStore {
                 )?;
             }
             record.updated_at = self.now_micros(record.updated_at);
-            set.put(TreeId::Vaults, self.account.vault(id), encode(&record)?);
+            set.put(
+                TreeId::Vaults,
+                self.account.vault(id),
+                self.vault_bytes(&keys, id, &record)?,
+            );
             Ok((set, (id, record)))
         })?;
+        drop(keys);
         self.commit()?;
         Ok(record.into_public(id))
     }
@@ -163,9 +169,10 @@ impl VaultStore {
     /// [`Error::InvalidRequest`] for bad parameters (see [`ListParams`]).
     pub fn list_vaults(&self, params: &ListParams) -> Result<Page<Vault>> {
         let scope = self.account.vault_scope();
+        let keys = self.keys();
         let decode = |id: RawId, bytes: &[u8]| {
-            let record: VaultRecord =
-                decode(bytes, || format!("vault {}", id.format(Kind::Vault)))?;
+            let place = self.account.vault(id);
+            let record: VaultRecord = decode_signed(bytes, &keys, &place, || vault_name(id))?;
             Ok(record.into_public(id))
         };
         let records = Records {
@@ -182,8 +189,9 @@ impl VaultStore {
     /// [`Error::NotFound`]; [`Error::Conflict`] if it is already archived.
     pub fn archive_vault(&self, vault_id: impl AsRef<str>) -> Result<Vault> {
         let vault_id = vault_id.as_ref();
+        let keys = self.keys();
         let (id, record) = self.apply_checked(|engine| {
-            let (id, mut record) = self.load_vault(engine, vault_id)?;
+            let (id, mut record) = self.load_vault(engine, &keys, vault_id)?;
             if !record.is_active() {
                 return Err(Error::conflict(format!(
                     "Vault '{vault_id}' is already archived."
@@ -191,25 +199,39 @@ impl VaultStore {
             }
             let now = self.now_micros(record.updated_at);
             let mut set = WriteSet::default();
-            for item in engine.tokens.scan_prefix(self.account.vault(id)) {
-                let (token_key, bytes) = item?;
-                let entry: TokenEntry = decode(&bytes, || format!("a token of vault {vault_id}"))?;
-                let cred_id = RawId(u128::from_be_bytes(entry.credential_id));
-                let mut cred = self.load_credential(engine, id, cred_id)?;
+            // Every credential record, not the token entries: a record is the truth of
+            // what is active, and each erases only its own token.
+            let prefix = self.account.vault(id);
+            for key in engine.credentials.scan_prefix(&prefix).keys() {
+                let key = key?;
+                let cred_id = RawId::from_slice(&key[prefix.len()..]).ok_or_else(|| {
+                    Error::corrupted(format!("a credential key of vault {vault_id}"))
+                })?;
+                let Some(mut cred) = self.read_credential(engine, &keys, id, cred_id)? else {
+                    continue;
+                };
+                if !cred.is_active() {
+                    continue;
+                }
                 cred.archived_at = Some(now);
                 cred.updated_at = now.max(cred.updated_at);
-                self.put_archived_credential(&mut set, id, cred_id, &cred, token_key.to_vec())?;
+                self.put_archived_credential(&mut set, engine, &keys, id, cred_id, &cred)?;
             }
             record.archived_at = Some(now);
             record.updated_at = now;
             record.active_credentials = 0;
-            set.put(TreeId::Vaults, self.account.vault(id), encode(&record)?);
+            set.put(
+                TreeId::Vaults,
+                self.account.vault(id),
+                self.vault_bytes(&keys, id, &record)?,
+            );
             set.delete(
                 TreeId::ListActive,
                 index_key(&self.account.vault_scope(), id),
             );
             Ok((set, (id, record)))
         })?;
+        drop(keys);
         self.commit()?;
         Ok(record.into_public(id))
     }
@@ -260,45 +282,14 @@ impl VaultStore {
     pub(crate) fn load_vault(
         &self,
         engine: &Engine,
+        keys: &Keyring,
         vault_id: &str,
     ) -> Result<(RawId, VaultRecord)> {
         let id =
             RawId::parse(vault_id, Kind::Vault).ok_or_else(|| Error::vault_not_found(vault_id))?;
         let record = self
-            .read_vault(engine, id)?
+            .read_vault(engine, keys, id)?
             .ok_or_else(|| Error::vault_not_found(vault_id))?;
         Ok((id, record))
-    }
-
-    pub(crate) fn read_vault(&self, engine: &Engine, id: RawId) -> Result<Option<VaultRecord>> {
-        match engine.vaults.get(self.account.vault(id))? {
-            Some(bytes) => decode(&bytes, || format!("vault {}", id.format(Kind::Vault))).map(Some),
-            None => Ok(None),
-        }
-    }
-
-    /// Seals a credential's token, bound to where it belongs.
-    pub(crate) fn seal_token(
-        &self,
-        keys: &crate::seal::Keyring,
-        vault_text: &str,
-        id: RawId,
-        cred: &CredentialRecord,
-        token: &SecretString,
-    ) -> Result<TokenEntry> {
-        let ad = token_ad(
-            &self.account.name,
-            vault_text,
-            &id.format(Kind::Credential),
-            &cred.lookup_url,
-            cred.protocol,
-            cred.credential_type,
-        );
-        Ok(TokenEntry {
-            credential_id: id.bytes(),
-            protocol: cred.protocol,
-            credential_type: cred.credential_type,
-            sealed: keys.current.seal(token.expose_secret().as_bytes(), &ad)?,
-        })
     }
 }

@@ -100,7 +100,20 @@ pub fn token_key(account: &str, vault_id: &str, url: &str) -> Vec<u8> {
 
 /// Runs `edit` on the store's sled database, opened directly. The store must be closed.
 pub fn edit_raw(dir: &Path, edit: impl FnOnce(&sled::Db)) {
-    let db = sled::open(dir.join("data")).expect("raw sled open");
+    // sled releases its file lock a moment after the last handle of an earlier open in
+    // this process is dropped (sled issues 1234, 1289): wait for it, as the store does.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let db = loop {
+        match sled::open(dir.join("data")) {
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock")
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            other => break other.expect("raw sled open"),
+        }
+    };
     edit(&db);
     db.flush().expect("raw sled flush");
 }
