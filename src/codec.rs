@@ -213,7 +213,10 @@ mod tests {
     fn vault_record_format_is_frozen() {
         // Format 1's bytes, which format 2 signs unchanged after its MAC.
         let body = "0c6d792d6d63702d7661756c740103656e760470726f64fdfa4e459732a40c00fdfa4e459732a40c000001";
-        assert_eq!(hex(&encode(&vault()).expect("encodes")), format!("01{body}"));
+        assert_eq!(
+            hex(&encode(&vault()).expect("encodes")),
+            format!("01{body}")
+        );
         let key = KeyHandle::new(1, crate::key::MasterKey::from_bytes([5; 32]));
         let signed = encode_signed(&vault(), &key, b"place").expect("signs");
         assert_eq!(hex(&signed[..5]), "0200000001");

@@ -14,7 +14,7 @@ use crate::id::{Kind, RawId};
 use crate::layout::Account;
 use crate::model::{CredentialType, Protocol};
 use crate::records::{CredentialRecord, SecretField, TokenEntry, VaultRecord};
-use crate::seal::{length_prefixed, Keyring, SecretPlace, Sealed};
+use crate::seal::{length_prefixed, Keyring, Sealed, SecretPlace};
 use crate::store::VaultStore;
 
 /// A credential record of format 1.
@@ -75,13 +75,19 @@ impl VaultStore {
             }
             let record: VaultRecord = decode(&bytes, || format!("vault {vault_text}"))?;
             let mut set = WriteSet::default();
-            set.put(TreeId::Vaults, vault_key.clone(), self.vault_bytes(&keys, vault, &record)?);
+            set.put(
+                TreeId::Vaults,
+                vault_key.clone(),
+                self.vault_bytes(&keys, vault, &record)?,
+            );
             for item in engine.credentials.scan_prefix(&vault_key) {
                 let (key, bytes) = item?;
-                let id = RawId::from_slice(&key[vault_key.len()..])
-                    .ok_or_else(|| Error::corrupted(format!("a credential key of vault {vault_text}")))?;
-                let old: CredentialRecordV1 =
-                    decode(&bytes, || format!("credential {}", id.format(Kind::Credential)))?;
+                let id = RawId::from_slice(&key[vault_key.len()..]).ok_or_else(|| {
+                    Error::corrupted(format!("a credential key of vault {vault_text}"))
+                })?;
+                let old: CredentialRecordV1 = decode(&bytes, || {
+                    format!("credential {}", id.format(Kind::Credential))
+                })?;
                 let mut binding = [0u8; 16];
                 rand::thread_rng().fill_bytes(&mut binding);
                 let new = CredentialRecord {
@@ -97,7 +103,11 @@ impl VaultStore {
                     binding,
                     oauth: None,
                 };
-                set.put(TreeId::Credentials, key.to_vec(), self.credential_bytes(&keys, vault, id, &new)?);
+                set.put(
+                    TreeId::Credentials,
+                    key.to_vec(),
+                    self.credential_bytes(&keys, vault, id, &new)?,
+                );
                 if new.is_active() {
                     self.migrate_token(engine, &keys, &mut set, vault, id, &new)?;
                 }
@@ -144,7 +154,8 @@ impl VaultStore {
                     credential_type: record.credential_type,
                     binding: &record.binding,
                 };
-                keys.current.seal(&plain, &place.ad(SecretField::AccessToken))?
+                keys.current
+                    .seal(&plain, &place.ad(SecretField::AccessToken))?
             }
             None => old.sealed,
         };

@@ -216,7 +216,10 @@ impl CredentialRecord {
             credential_type: self.credential_type,
             display_name: self.display_name,
             metadata: self.metadata,
-            expires_at: oauth.as_ref().and_then(|o| o.expires_at).map(micros_to_time),
+            expires_at: oauth
+                .as_ref()
+                .and_then(|o| o.expires_at)
+                .map(micros_to_time),
             refresh: oauth
                 .as_ref()
                 .and_then(|o| o.refresh.clone())

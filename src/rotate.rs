@@ -281,4 +281,3 @@ impl VaultStore {
         self.engine().sync()
     }
 }
-

@@ -133,7 +133,8 @@ impl Session {
             // Held from the read to the open: a rotation forgets the old key only under
             // the write lock, so what is read here opens with a key in this ring.
             let keys = store.keys();
-            let Some((id, record, entry)) = store.checked_entry(store.engine(), &keys, *vault, &url)?
+            let Some((id, record, entry)) =
+                store.checked_entry(store.engine(), &keys, *vault, &url)?
             else {
                 continue;
             };
@@ -193,7 +194,10 @@ impl VaultStore {
             )
         };
         let Some(record) = self.read_credential(engine, keys, vault, id)? else {
-            return Err(Error::corrupted(format!("{} has no credential record", what())));
+            return Err(Error::corrupted(format!(
+                "{} has no credential record",
+                what()
+            )));
         };
         if !record.is_active() {
             return Err(Error::corrupted(format!(

@@ -160,7 +160,9 @@ pub(crate) fn future(field: &str, at: DateTime<Utc>, now: i64) -> Result<()> {
 /// A client id: 1–255 characters, not blank, no control characters.
 fn short_text(field: &str, text: &str) -> Result<()> {
     let chars = text.chars().count();
-    if text.trim().is_empty() || chars > DISPLAY_NAME_MAX_CHARS || text.chars().any(char::is_control)
+    if text.trim().is_empty()
+        || chars > DISPLAY_NAME_MAX_CHARS
+        || text.chars().any(char::is_control)
     {
         return Err(Error::invalid(
             field,
@@ -248,8 +250,8 @@ fn absolute_url(field: &str, text: &str) -> Result<url::Url> {
     if text.trim() != text {
         return Err(bad("must not start or end with white space"));
     }
-    let url = url::Url::parse(text)
-        .map_err(|e| bad(&format!("must be an absolute https URL ({e})")))?;
+    let url =
+        url::Url::parse(text).map_err(|e| bad(&format!("must be an absolute https URL ({e})")))?;
     if url.host_str().is_none_or(str::is_empty) {
         return Err(bad("must name a host"));
     }

@@ -195,7 +195,6 @@ impl VaultStore {
         }
         Ok(report)
     }
-
 }
 
 /// Opens every secret of a token entry (the plaintexts are dropped, zeroized, at once).

@@ -6,8 +6,8 @@ use chrono::Utc;
 use secrecy::SecretString;
 
 use super::{ClientCredentials, RefreshFailure, RefreshFailureKind, RefreshRequest, TokenAnswer};
-use crate::engine::{TreeId, WriteSet};
 use crate::codec::{encode_as, V2};
+use crate::engine::{TreeId, WriteSet};
 use crate::error::{Error, Result};
 use crate::id::{micros_to_time, Kind, RawId};
 use crate::records::{AuthMethod, CredentialRecord, RefreshErrorRecord, SecretField, TokenEntry};
@@ -46,10 +46,14 @@ impl VaultStore {
         id: RawId,
         url: &str,
     ) -> Result<Option<ResolvedCredential>> {
-        let _one_at_a_time = self.inner.refresh_locks.lock(self.account.credential(vault, id));
+        let _one_at_a_time = self
+            .inner
+            .refresh_locks
+            .lock(self.account.credential(vault, id));
         let (record, entry) = {
             let keys = self.keys();
-            let Some((found, record, entry)) = self.checked_entry(self.engine(), &keys, vault, url)?
+            let Some((found, record, entry)) =
+                self.checked_entry(self.engine(), &keys, vault, url)?
             else {
                 return Ok(None);
             };
@@ -62,13 +66,23 @@ impl VaultStore {
         let oauth = record.oauth.clone().unwrap_or_default();
         let now = Utc::now().timestamp_micros();
         if oauth.state.needs_reauthorization {
-            return Err(refresh_error(&id_text, &record, "the refresh token was refused earlier; a new login is needed"));
+            return Err(refresh_error(
+                &id_text,
+                &record,
+                "the refresh token was refused earlier; a new login is needed",
+            ));
         }
         if let Some(next) = oauth.state.next_attempt_at.filter(|next| *next > now) {
             let text = crate::timestamp::to_text(&micros_to_time(next));
-            return Err(refresh_error(&id_text, &record, &format!("the last refresh failed; next attempt after {text}")));
+            return Err(refresh_error(
+                &id_text,
+                &record,
+                &format!("the last refresh failed; next attempt after {text}"),
+            ));
         }
-        let (Some(refresh), Some(sealed_refresh)) = (oauth.refresh.as_ref(), entry.refresh_token.as_ref()) else {
+        let (Some(refresh), Some(sealed_refresh)) =
+            (oauth.refresh.as_ref(), entry.refresh_token.as_ref())
+        else {
             let failure = RefreshFailure::new(
                 RefreshFailureKind::InvalidGrant,
                 "no_refresh_token",
@@ -86,7 +100,14 @@ impl VaultStore {
         };
         let (refresh_token, client_secret) = {
             let keys = self.keys();
-            let refresh_token = self.open_secret(&keys, vault, id, &record, SecretField::RefreshToken, sealed_refresh)?;
+            let refresh_token = self.open_secret(
+                &keys,
+                vault,
+                id,
+                &record,
+                SecretField::RefreshToken,
+                sealed_refresh,
+            )?;
             let client_secret = entry
                 .client_secret
                 .as_ref()
@@ -131,9 +152,13 @@ impl VaultStore {
             let (mut record, mut entry) = self.current(engine, &keys, vault, id, url, read)?;
             let now = Utc::now().timestamp_micros();
             let oauth = record.oauth.get_or_insert_with(Default::default);
-            oauth.expires_at = answer
-                .expires_in
-                .map(|s| now.saturating_add(i64::try_from(s).unwrap_or(i64::MAX / 2).saturating_mul(1_000_000)));
+            oauth.expires_at = answer.expires_in.map(|s| {
+                now.saturating_add(
+                    i64::try_from(s)
+                        .unwrap_or(i64::MAX / 2)
+                        .saturating_mul(1_000_000),
+                )
+            });
             oauth.state.last_refreshed_at = Some(now);
             if answer.scope.is_some() {
                 oauth.state.granted_scope = answer.scope.clone();
@@ -142,13 +167,35 @@ impl VaultStore {
             oauth.state.failures = 0;
             oauth.state.next_attempt_at = None;
             oauth.state.needs_reauthorization = false;
-            entry.access_token = self.seal_secret(&keys, vault, id, &record, SecretField::AccessToken, &answer.access_token)?;
+            entry.access_token = self.seal_secret(
+                &keys,
+                vault,
+                id,
+                &record,
+                SecretField::AccessToken,
+                &answer.access_token,
+            )?;
             if let Some(rotated) = &answer.refresh_token {
-                entry.refresh_token = Some(self.seal_secret(&keys, vault, id, &record, SecretField::RefreshToken, rotated)?);
+                entry.refresh_token = Some(self.seal_secret(
+                    &keys,
+                    vault,
+                    id,
+                    &record,
+                    SecretField::RefreshToken,
+                    rotated,
+                )?);
             }
             let mut set = WriteSet::default();
-            set.put(TreeId::Credentials, self.account.credential(vault, id), self.credential_bytes(&keys, vault, id, &record)?);
-            set.put(TreeId::Tokens, self.account.token(vault, url), encode_as(V2, &entry)?);
+            set.put(
+                TreeId::Credentials,
+                self.account.credential(vault, id),
+                self.credential_bytes(&keys, vault, id, &record)?,
+            );
+            set.put(
+                TreeId::Tokens,
+                self.account.token(vault, url),
+                encode_as(V2, &entry)?,
+            );
             let resolved = ResolvedCredential::new(vault, id, &record, copy(&answer.access_token));
             Ok((set, resolved))
         })?;
@@ -158,7 +205,13 @@ impl VaultStore {
     }
 
     /// Records a failed refresh on the credential and returns the error for the caller.
-    fn record_failure(&self, vault: RawId, id: RawId, read: &CredentialRecord, failure: RefreshFailure) -> Error {
+    fn record_failure(
+        &self,
+        vault: RawId,
+        id: RawId,
+        read: &CredentialRecord,
+        failure: RefreshFailure,
+    ) -> Error {
         let id_text = id.format(Kind::Credential);
         let keys = self.keys();
         let url = read.lookup_url.clone();
@@ -167,7 +220,8 @@ impl VaultStore {
             let now = Utc::now().timestamp_micros();
             let state = &mut record.oauth.get_or_insert_with(Default::default).state;
             state.failures = state.failures.saturating_add(1);
-            state.next_attempt_at = backoff_micros(failure.kind, state.failures).map(|d| now.saturating_add(d));
+            state.next_attempt_at =
+                backoff_micros(failure.kind, state.failures).map(|d| now.saturating_add(d));
             state.needs_reauthorization = failure.kind == RefreshFailureKind::InvalidGrant;
             state.last_error = Some(RefreshErrorRecord {
                 code: failure.code.clone(),
@@ -175,7 +229,11 @@ impl VaultStore {
                 at: now,
             });
             let mut set = WriteSet::default();
-            set.put(TreeId::Credentials, self.account.credential(vault, id), self.credential_bytes(&keys, vault, id, &record)?);
+            set.put(
+                TreeId::Credentials,
+                self.account.credential(vault, id),
+                self.credential_bytes(&keys, vault, id, &record)?,
+            );
             Ok((set, ()))
         });
         drop(keys);
@@ -209,11 +267,15 @@ impl VaultStore {
             needs_reauthorization: false,
             message: "the credential was archived or deleted during its refresh".into(),
         };
-        let record = self.read_credential(engine, keys, vault, id)?.ok_or_else(gone)?;
+        let record = self
+            .read_credential(engine, keys, vault, id)?
+            .ok_or_else(gone)?;
         if !record.is_active() || record.binding != read.binding {
             return Err(gone());
         }
-        let entry = self.read_token_entry(engine, vault, url)?.ok_or_else(gone)?;
+        let entry = self
+            .read_token_entry(engine, vault, url)?
+            .ok_or_else(gone)?;
         if entry.credential_id != id.bytes() || entry.binding != record.binding {
             return Err(gone());
         }

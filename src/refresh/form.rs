@@ -61,7 +61,9 @@ pub fn form_body(request: &RefreshRequest<'_>) -> Zeroizing<String> {
 /// of the percent-encoded id, `:`, the percent-encoded secret (RFC 6749 §2.3.1; a space
 /// becomes `%20`, which form decoders and plain percent-decoders both read back).
 pub fn basic_authorization(client_id: &str, secret: &SecretString) -> Zeroizing<String> {
-    let mut pair = Zeroizing::new(String::with_capacity(3 * (client_id.len() + secret.expose_secret().len()) + 1));
+    let mut pair = Zeroizing::new(String::with_capacity(
+        3 * (client_id.len() + secret.expose_secret().len()) + 1,
+    ));
     for piece in utf8_percent_encode(client_id, NOT_UNRESERVED) {
         pair.push_str(piece);
     }
@@ -107,7 +109,8 @@ pub fn parse_token_answer(status: u16, body: &[u8]) -> Result<TokenAnswer, Refre
         _ => return Err(error_answer(status, answer.and_then(|a| a.error))),
     }
     let invalid = |why: &str| RefreshFailure::transient("invalid_response", why.to_owned());
-    let answer = answer.ok_or_else(|| invalid("the token endpoint's answer is not a JSON object"))?;
+    let answer =
+        answer.ok_or_else(|| invalid("the token endpoint's answer is not a JSON object"))?;
     if let Some(code) = answer.error {
         return Err(error_answer(status, Some(code)));
     }
@@ -154,7 +157,9 @@ fn seconds(value: &serde_json::Value) -> Option<u64> {
 
 fn error_answer(status: u16, code: Option<String>) -> RefreshFailure {
     let code = code
-        .filter(|c| !c.is_empty() && c.len() <= 64 && c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+        .filter(|c| {
+            !c.is_empty() && c.len() <= 64 && c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+        })
         .unwrap_or_else(|| format!("http_{status}"));
     let kind = if code == "invalid_grant" {
         RefreshFailureKind::InvalidGrant
@@ -198,7 +203,11 @@ mod tests {
              &resource=https%3A%2F%2Fmcp.example%2F&client_id=my%20client"
         );
         let post = form_body(&request(&token, ClientCredentials::Post(&secret)));
-        assert!(post.ends_with("&client_id=my%20client&client_secret=s%20e"), "{}", post.as_str());
+        assert!(
+            post.ends_with("&client_id=my%20client&client_secret=s%20e"),
+            "{}",
+            post.as_str()
+        );
         let basic = form_body(&request(&token, ClientCredentials::Basic(&secret)));
         assert!(!basic.contains("client_id") && !basic.contains("client_secret"));
     }
@@ -208,7 +217,9 @@ mod tests {
         let secret = SecretString::from("p:ss word".to_owned());
         let header = basic_authorization("id:1", &secret);
         let b64 = header.strip_prefix("Basic ").expect("prefix");
-        let decoded = base64::engine::general_purpose::STANDARD.decode(b64).expect("base64");
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .expect("base64");
         assert_eq!(decoded, b"id%3A1:p%3Ass%20word");
     }
 
@@ -223,21 +234,39 @@ mod tests {
         assert_eq!(ok.expires_in, Some(3600));
         assert_eq!(ok.scope.as_deref(), Some("read"));
         let kind = |status, body: &[u8]| parse_token_answer(status, body).expect_err("fails").kind;
-        assert_eq!(kind(400, br#"{"error":"invalid_grant"}"#), RefreshFailureKind::InvalidGrant);
-        assert_eq!(kind(401, br#"{"error":"invalid_client"}"#), RefreshFailureKind::Configuration);
+        assert_eq!(
+            kind(400, br#"{"error":"invalid_grant"}"#),
+            RefreshFailureKind::InvalidGrant
+        );
+        assert_eq!(
+            kind(401, br#"{"error":"invalid_client"}"#),
+            RefreshFailureKind::Configuration
+        );
         assert_eq!(kind(400, b"<html>"), RefreshFailureKind::Configuration);
         assert_eq!(kind(503, b""), RefreshFailureKind::Transient);
         assert_eq!(kind(429, b""), RefreshFailureKind::Transient);
         assert_eq!(kind(200, b"not json"), RefreshFailureKind::Transient);
-        assert_eq!(kind(200, br#"{"token_type":"bearer"}"#), RefreshFailureKind::Transient);
-        assert_eq!(kind(200, br#"{"access_token":"a","token_type":"DPoP"}"#), RefreshFailureKind::Transient);
-        assert_eq!(kind(200, br#"{"access_token":"a","expires_in":-5}"#), RefreshFailureKind::Transient);
+        assert_eq!(
+            kind(200, br#"{"token_type":"bearer"}"#),
+            RefreshFailureKind::Transient
+        );
+        assert_eq!(
+            kind(200, br#"{"access_token":"a","token_type":"DPoP"}"#),
+            RefreshFailureKind::Transient
+        );
+        assert_eq!(
+            kind(200, br#"{"access_token":"a","expires_in":-5}"#),
+            RefreshFailureKind::Transient
+        );
     }
 
     #[test]
     fn failures_never_echo_the_body() {
-        let err = parse_token_answer(400, br#"{"error":"invalid_grant","error_description":"secret-ish"}"#)
-            .expect_err("fails");
+        let err = parse_token_answer(
+            400,
+            br#"{"error":"invalid_grant","error_description":"secret-ish"}"#,
+        )
+        .expect_err("fails");
         assert!(!err.message.contains("secret-ish"));
         let err = parse_token_answer(400, br#"{"error":"EVIL <script>"}"#).expect_err("fails");
         assert_eq!(err.code, "http_400");

@@ -4,7 +4,10 @@
 use std::time::Duration;
 
 use super::form::{basic_authorization, form_body, parse_token_answer};
-use super::{ClientCredentials, RefreshFailure, RefreshFailureKind, RefreshRequest, TokenAnswer, TokenRefresher};
+use super::{
+    ClientCredentials, RefreshFailure, RefreshFailureKind, RefreshRequest, TokenAnswer,
+    TokenRefresher,
+};
 
 /// Refreshes over HTTP(S) with [ureq](https://docs.rs/ureq/3):
 /// - https only, except http to a loopback host (127.0.0.0/8, ::1, localhost) for local
@@ -64,7 +67,11 @@ impl TokenRefresher for HttpRefresher {
     fn refresh(&self, request: &RefreshRequest<'_>) -> Result<TokenAnswer, RefreshFailure> {
         // Checked when stored; checked again here, where the request is made.
         crate::validate::token_endpoint("token_endpoint", request.token_endpoint).map_err(|e| {
-            RefreshFailure::new(RefreshFailureKind::Configuration, "invalid_token_endpoint", e.to_string())
+            RefreshFailure::new(
+                RefreshFailureKind::Configuration,
+                "invalid_token_endpoint",
+                e.to_string(),
+            )
         })?;
         let body = form_body(request);
         let mut call = self
@@ -101,14 +108,17 @@ impl TokenRefresher for HttpRefresher {
 /// A transport error, without the endpoint's words.
 fn failure(e: ureq::Error) -> RefreshFailure {
     match e {
-        ureq::Error::Timeout(_) => RefreshFailure::transient("timeout", "the token endpoint did not answer in time"),
+        ureq::Error::Timeout(_) => {
+            RefreshFailure::transient("timeout", "the token endpoint did not answer in time")
+        }
         ureq::Error::BodyExceedsLimit(_) => RefreshFailure::transient(
             "invalid_response",
             "the token endpoint's answer is larger than 64 KiB",
         ),
-        ureq::Error::HostNotFound => {
-            RefreshFailure::transient("network_error", "the token endpoint's host name does not resolve")
-        }
+        ureq::Error::HostNotFound => RefreshFailure::transient(
+            "network_error",
+            "the token endpoint's host name does not resolve",
+        ),
         ureq::Error::ConnectionFailed => {
             RefreshFailure::transient("network_error", "could not connect to the token endpoint")
         }
@@ -118,7 +128,10 @@ fn failure(e: ureq::Error) -> RefreshFailure {
         ),
         other => RefreshFailure::transient(
             "network_error",
-            format!("the request to the token endpoint failed ({})", error_kind(&other)),
+            format!(
+                "the request to the token endpoint failed ({})",
+                error_kind(&other)
+            ),
         ),
     }
 }

@@ -21,10 +21,7 @@ impl RefreshLocks {
     pub(crate) fn lock(&self, key: Vec<u8>) -> RefreshGuard<'_> {
         let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
         while held.contains(&key) {
-            held = self
-                .released
-                .wait(held)
-                .unwrap_or_else(|p| p.into_inner());
+            held = self.released.wait(held).unwrap_or_else(|p| p.into_inner());
         }
         held.insert(key.clone());
         RefreshGuard { locks: self, key }

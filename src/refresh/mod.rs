@@ -104,7 +104,11 @@ pub enum RefreshFailureKind {
 
 impl RefreshFailure {
     /// A failure of this kind.
-    pub fn new(kind: RefreshFailureKind, code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        kind: RefreshFailureKind,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         RefreshFailure {
             kind,
             code: code.into(),
@@ -153,7 +157,10 @@ impl fmt::Debug for TokenAnswer {
         f.debug_struct("TokenAnswer")
             .field("access_token", &"[REDACTED]")
             .field("expires_in", &self.expires_in)
-            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "[REDACTED]"))
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[REDACTED]"),
+            )
             .field("scope", &self.scope)
             .finish()
     }

@@ -439,7 +439,11 @@ mod tests {
         let body = SEED_BODY.replace("\"sse\"", "\"http\"");
         let err = CreateVault::from_json(&body).expect_err("bad protocol");
         assert_eq!(err.field(), Some("credentials[0].protocol"));
-        assert!(err.to_string().contains("must be sse or streamable_http, got 'http'"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("must be sse or streamable_http, got 'http'"),
+            "{err}"
+        );
 
         let body = SEED_BODY.replace("static_bearer", "oauth");
         let err = CreateVault::from_json(&body).expect_err("bad type");

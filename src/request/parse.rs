@@ -483,8 +483,7 @@ fn update_auth(a: &mut Fields) -> Result<UpdateAuth> {
     )? {
         None => None,
         Some(mut r) => {
-            let client_secret = match r.object("token_endpoint_auth", &["type", "client_secret"])?
-            {
+            let client_secret = match r.object("token_endpoint_auth", &["type", "client_secret"])? {
                 None => None,
                 Some(mut t) => {
                     let method = t.required_string("type")?;

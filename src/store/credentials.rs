@@ -11,7 +11,9 @@ use crate::error::{Error, Result};
 use crate::id::{Kind, RawId};
 use crate::layout::index_key;
 use crate::model::{DeletedCredential, DeletedObject, Page, VaultCredential};
-use crate::records::{CredentialRecord, OAuthRecord, RefreshRecord, RefreshStateRecord, TokenEntry};
+use crate::records::{
+    CredentialRecord, OAuthRecord, RefreshRecord, RefreshStateRecord, TokenEntry,
+};
 use crate::request::{CreateCredential, CredentialAuth, ListParams};
 use crate::seal::Keyring;
 use crate::validate;

@@ -177,10 +177,18 @@ impl VaultStore {
 
     /// Holds the refresh lock of the credential the ids name, if they parse: an update,
     /// archive or delete never interleaves with a refresh of the same credential.
-    pub(crate) fn refresh_lock(&self, vault_id: &str, credential_id: &str) -> Option<RefreshGuard<'_>> {
+    pub(crate) fn refresh_lock(
+        &self,
+        vault_id: &str,
+        credential_id: &str,
+    ) -> Option<RefreshGuard<'_>> {
         let vault = RawId::parse(vault_id, crate::id::Kind::Vault)?;
         let id = RawId::parse(credential_id, crate::id::Kind::Credential)?;
-        Some(self.inner.refresh_locks.lock(self.account.credential(vault, id)))
+        Some(
+            self.inner
+                .refresh_locks
+                .lock(self.account.credential(vault, id)),
+        )
     }
 
     /// Microseconds now, never before `floor` (the wall clock may step back).

@@ -10,7 +10,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::id::{Kind, RawId};
 use crate::records::{CredentialRecord, SecretField, TokenEntry, VaultRecord};
-use crate::seal::{Keyring, SecretPlace, Sealed};
+use crate::seal::{Keyring, Sealed, SecretPlace};
 
 /// The plaintext secrets of a credential, to be sealed into its token entry.
 pub(crate) struct Secrets<'a> {
