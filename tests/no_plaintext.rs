@@ -2,6 +2,7 @@
 //! any Debug output, JSON answer or error message.
 
 mod common;
+mod oauth_support;
 use common::*;
 use vaultstore::{CreateCredential, CreateVault, ListParams};
 
@@ -106,5 +107,50 @@ fn no_answer_debug_or_error_shows_a_token() {
     }
     for text in shown {
         assert!(!text.contains(TOKEN), "token leaked in: {text}");
+    }
+}
+
+#[test]
+fn no_store_file_holds_an_oauth_secret_in_plaintext_even_after_a_refresh() {
+    use vaultstore::secrecy::SecretString;
+    use vaultstore::{ClientAuth, OAuthRefresh, OAuthTokens, Protocol};
+    let server = oauth_support::TokenServer::start("rt_PLAINTEXT_CANARY_refresh_9d1e");
+    let access = "at_PLAINTEXT_CANARY_access_77c2";
+    let refresh = "rt_PLAINTEXT_CANARY_refresh_9d1e";
+    let client_secret = "cs_PLAINTEXT_CANARY_secret_5ab0";
+    let dir = tempfile::tempdir().expect("dir");
+    {
+        let store = open(&dir);
+        let mut settings = OAuthRefresh::new(
+            "client",
+            SecretString::from(refresh.to_owned()),
+            &server.url,
+        );
+        settings.token_endpoint_auth =
+            ClientAuth::ClientSecretPost(SecretString::from(client_secret.to_owned()));
+        let cred = CreateCredential::mcp_oauth(
+            "https://o.example/",
+            Protocol::Sse,
+            OAuthTokens::new(SecretString::from(access.to_owned()))
+                .expires_at(chrono::Utc::now() + chrono::Duration::seconds(5))
+                .refresh(settings),
+        );
+        let vault = store
+            .create_vault(CreateVault::new("oauth", vec![cred]))
+            .expect("create");
+        let session = store.session(&[&vault.id]).expect("session");
+        assert!(session
+            .bearer_token("https://o.example/")
+            .expect("refresh")
+            .is_some());
+        store.flush().expect("flush");
+    }
+    drop(open(&dir));
+    for canary in [access, refresh, client_secret, "refresh-1"] {
+        assert_eq!(
+            files_contain(dir.path(), canary.as_bytes()),
+            Vec::<String>::new(),
+            "{canary}"
+        );
     }
 }

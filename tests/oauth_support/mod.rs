@@ -58,7 +58,7 @@ impl TokenServer {
             expires_in: Some(3600),
             ..State::default()
         }));
-        state.lock().unwrap().live.insert(refresh_token.to_owned());
+        lock(&state).live.insert(refresh_token.to_owned());
         let shared = Arc::clone(&state);
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
@@ -70,46 +70,46 @@ impl TokenServer {
     }
 
     pub fn requests(&self) -> Vec<Seen> {
-        self.state.lock().unwrap().seen.clone()
+        lock(&self.state).seen.clone()
     }
 
     pub fn request_count(&self) -> usize {
-        self.state.lock().unwrap().seen.len()
+        lock(&self.state).seen.len()
     }
 
     /// The next answers, before normal service resumes.
     pub fn script(&self, status: u16, body: &str) {
-        self.state
-            .lock()
-            .unwrap()
-            .scripted
-            .push((status, body.to_owned()));
+        lock(&self.state).scripted.push((status, body.to_owned()));
     }
 
     pub fn set_delay(&self, delay: Duration) {
-        self.state.lock().unwrap().delay = delay;
+        lock(&self.state).delay = delay;
     }
 
     pub fn set_expires_in(&self, seconds: Option<u64>) {
-        self.state.lock().unwrap().expires_in = seconds;
+        lock(&self.state).expires_in = seconds;
     }
 
     pub fn set_rotate(&self, rotate: bool) {
-        self.state.lock().unwrap().rotate = rotate;
+        lock(&self.state).rotate = rotate;
     }
 
     pub fn require_client_secret(&self, secret: &str) {
-        self.state.lock().unwrap().client_secret = Some(secret.to_owned());
+        lock(&self.state).client_secret = Some(secret.to_owned());
     }
 
     pub fn set_granted_scope(&self, scope: &str) {
-        self.state.lock().unwrap().granted_scope = Some(scope.to_owned());
+        lock(&self.state).granted_scope = Some(scope.to_owned());
     }
 
     /// Makes `token` a live refresh token (a new login).
     pub fn add_live(&self, token: &str) {
-        self.state.lock().unwrap().live.insert(token.to_owned());
+        lock(&self.state).live.insert(token.to_owned());
     }
+}
+
+fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn serve(stream: TcpStream, state: &Mutex<State>) {
@@ -139,7 +139,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
     }
     let form: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
     let (delay, (status, answer)) = {
-        let mut s = state.lock().unwrap();
+        let mut s = lock(state);
         s.seen.push(Seen {
             form: form.clone(),
             authorization: authorization.clone(),
