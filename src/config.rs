@@ -7,7 +7,9 @@ use secrecy::SecretString;
 
 use crate::durability::Durability;
 use crate::error::Result;
-use crate::key::{KdfCost, KeySource, MasterKey};
+use crate::key::{
+    KdfCost, KeySource, MasterKey, DEFAULT_MAX_KDF_MEMORY_KIB, KDF_MEMORY_CEILING_KIB,
+};
 use crate::store::VaultStore;
 
 /// Options for opening a store; see [`VaultStore::builder`].
@@ -21,6 +23,7 @@ pub struct Builder {
     pub(crate) flush_interval: Duration,
     pub(crate) max_active_credentials: u32,
     pub(crate) kdf_cost: KdfCost,
+    pub(crate) max_kdf_memory_kib: u32,
 }
 
 impl Builder {
@@ -33,6 +36,7 @@ impl Builder {
             flush_interval: Duration::from_millis(500),
             max_active_credentials: 20,
             kdf_cost: KdfCost::default(),
+            max_kdf_memory_kib: DEFAULT_MAX_KDF_MEMORY_KIB,
         }
     }
 
@@ -64,6 +68,17 @@ impl Builder {
         if let Some(KeySource::Passphrase(_, c)) = &mut self.key {
             *c = cost;
         }
+        self
+    }
+
+    /// The most memory, in KiB, that a store's stored passphrase cost may ask for. A
+    /// store asking for more (or for more than 64 iterations or 64 lanes) is refused
+    /// with [`Error::Corrupted`](crate::Error::Corrupted) before anything is derived:
+    /// the stored cost is read from disk, and an edited one must not hang the open or
+    /// abort the process on allocation. Values above 4 GiB are taken as 4 GiB.
+    /// Default: 1 GiB.
+    pub fn max_kdf_memory_kib(mut self, kib: u32) -> Self {
+        self.max_kdf_memory_kib = kib.min(KDF_MEMORY_CEILING_KIB);
         self
     }
 

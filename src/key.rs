@@ -90,8 +90,20 @@ impl MasterKey {
             .map_err(|e| Error::io(context(), e))
     }
 
-    /// Derives a key from a passphrase with Argon2id.
+    /// Derives a key from a passphrase with Argon2id, within the absolute bounds.
     pub(crate) fn derive(passphrase: &SecretString, kdf: &KdfParams) -> Result<Self> {
+        Self::derive_within(passphrase, kdf, KDF_MEMORY_CEILING_KIB)
+    }
+
+    /// Derives a key, first refusing parameters outside the bounds (memory above
+    /// `max_memory_kib`): stored parameters are input like any other, and unbounded
+    /// ones hang the open (iterations) or abort the process (memory).
+    pub(crate) fn derive_within(
+        passphrase: &SecretString,
+        kdf: &KdfParams,
+        max_memory_kib: u32,
+    ) -> Result<Self> {
+        kdf.check_bounds(max_memory_kib)?;
         let params = argon2::Params::new(kdf.memory_kib, kdf.iterations, kdf.parallelism, Some(32))
             .map_err(|e| Error::corrupted(format!("stored passphrase parameters: {e}")))?;
         let argon =
@@ -159,6 +171,15 @@ impl Default for KdfCost {
     }
 }
 
+/// The most Argon2 passes a stored cost may ask for.
+pub(crate) const MAX_KDF_ITERATIONS: u32 = 64;
+/// The most Argon2 lanes a stored cost may ask for.
+pub(crate) const MAX_KDF_LANES: u32 = 64;
+/// 4 GiB, in KiB: the most memory any store may ask for.
+pub(crate) const KDF_MEMORY_CEILING_KIB: u32 = 4 << 20;
+/// 1 GiB, in KiB: the default of [`Builder::max_kdf_memory_kib`](crate::Builder::max_kdf_memory_kib).
+pub(crate) const DEFAULT_MAX_KDF_MEMORY_KIB: u32 = 1 << 20;
+
 /// What the store keeps to re-derive a passphrase key: the cost and the salt.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct KdfParams {
@@ -169,6 +190,37 @@ pub(crate) struct KdfParams {
 }
 
 impl KdfParams {
+    /// Refuses parameters no vaultstore writes (the cost is checked when a store is
+    /// made): damage or tampering, reported before any memory is taken or time spent.
+    fn check_bounds(&self, max_memory_kib: u32) -> Result<()> {
+        let max_memory_kib = max_memory_kib.min(KDF_MEMORY_CEILING_KIB);
+        let out_of_bounds = |what: String| {
+            Err(Error::corrupted(format!(
+                "the stored passphrase parameters ask for {what}: damaged or tampered"
+            )))
+        };
+        if self.memory_kib > max_memory_kib {
+            return out_of_bounds(format!(
+                "{} KiB of memory, above the limit of {max_memory_kib} KiB \
+                 (Builder::max_kdf_memory_kib raises it, up to 4 GiB)",
+                self.memory_kib
+            ));
+        }
+        if self.iterations > MAX_KDF_ITERATIONS {
+            return out_of_bounds(format!(
+                "{} iterations, above the limit of {MAX_KDF_ITERATIONS}",
+                self.iterations
+            ));
+        }
+        if self.parallelism > MAX_KDF_LANES {
+            return out_of_bounds(format!(
+                "{} lanes, above the limit of {MAX_KDF_LANES}",
+                self.parallelism
+            ));
+        }
+        Ok(())
+    }
+
     pub(crate) fn fresh(cost: KdfCost) -> Self {
         let mut salt = [0u8; 16];
         rand::rngs::OsRng.fill_bytes(&mut salt);

@@ -74,7 +74,7 @@ pub(crate) fn open(options: Builder) -> Result<VaultStore> {
 
     let state: KeyState = read_meta(&engine, META_KEYS, "the key record")?
         .ok_or_else(|| Error::corrupted("the key record is missing"))?;
-    let keyring = unlock(&state, source, &store_id)?;
+    let keyring = unlock(&state, source, &store_id, options.max_kdf_memory_kib)?;
     let resume_rotation = keyring.previous.is_some();
     let last_id: Option<Vec<u8>> = engine.meta.get(META_LAST_ID)?.map(|v| v.to_vec());
     let floor = last_id.as_deref().and_then(RawId::from_slice);
@@ -164,11 +164,12 @@ fn key_without_kdf(source: &KeySource) -> Result<MasterKey> {
     }
 }
 
-/// The key `source` gives for `slot`: a passphrase is derived with the slot's salt.
-fn key_for(source: &KeySource, slot: &KeySlot) -> Result<Option<MasterKey>> {
+/// The key `source` gives for `slot`: a passphrase is derived with the slot's salt and
+/// cost, once the cost is known to be within bounds.
+fn key_for(source: &KeySource, slot: &KeySlot, max_kib: u32) -> Result<Option<MasterKey>> {
     match (source, &slot.kdf) {
         (KeySource::Passphrase(passphrase, _), Some(kdf)) => {
-            MasterKey::derive(passphrase, kdf).map(Some)
+            MasterKey::derive_within(passphrase, kdf, max_kib).map(Some)
         }
         (KeySource::Passphrase(..), None) => Ok(None),
         (other, _) => key_without_kdf(other).map(Some),
@@ -178,8 +179,13 @@ fn key_for(source: &KeySource, slot: &KeySlot) -> Result<Option<MasterKey>> {
 /// Checks the key against the store. With the current key: the store opens (unless a
 /// rotation is unfinished). With a rotation's next key: the store opens with both keys,
 /// so the caller can finish the rotation.
-fn unlock(state: &KeyState, source: &KeySource, store_id: &[u8; 16]) -> Result<Keyring> {
-    if let Some(key) = key_for(source, &state.current)? {
+fn unlock(
+    state: &KeyState,
+    source: &KeySource,
+    store_id: &[u8; 16],
+    max_kib: u32,
+) -> Result<Keyring> {
+    if let Some(key) = key_for(source, &state.current, max_kib)? {
         let handle = KeyHandle::new(state.current.id, key);
         if handle.opens_check(&state.current.check, store_id) {
             return match state.rotation {
@@ -192,7 +198,7 @@ fn unlock(state: &KeyState, source: &KeySource, store_id: &[u8; 16]) -> Result<K
         }
     }
     if let Some(rotation) = &state.rotation {
-        if let Some(key) = key_for(source, &rotation.next)? {
+        if let Some(key) = key_for(source, &rotation.next, max_kib)? {
             let next = KeyHandle::new(rotation.next.id, key);
             if next.opens_check(&rotation.next.check, store_id) {
                 let previous = next
