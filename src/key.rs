@@ -7,10 +7,11 @@ use std::path::Path;
 
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
-use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
+pub use crate::kdf::KdfCost;
+pub(crate) use crate::kdf::{KdfParams, KDF_MEMORY_CEILING_KIB};
 
 /// The 32-byte key that seals every token. Zeroized on drop; its `Debug` is redacted;
 /// it has no `Display` and no `Serialize`.
@@ -104,6 +105,7 @@ impl MasterKey {
         max_memory_kib: u32,
     ) -> Result<Self> {
         kdf.check_bounds(max_memory_kib)?;
+        kdf.check_new_passphrase(passphrase)?;
         let params = argon2::Params::new(kdf.memory_kib, kdf.iterations, kdf.parallelism, Some(32))
             .map_err(|e| Error::corrupted(format!("stored passphrase parameters: {e}")))?;
         let argon =
@@ -143,93 +145,6 @@ fn hex_digit(c: u8) -> Option<u8> {
 impl fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("MasterKey([REDACTED])")
-    }
-}
-
-/// The cost of deriving a key from a passphrase (Argon2id).
-///
-/// Default: 19 MiB of memory, 2 iterations, 1 lane (OWASP's recommendation), about
-/// 50 ms on a current core. Stored in the store with a random salt, so opening uses
-/// the cost the store was made with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct KdfCost {
-    /// Memory in KiB.
-    pub memory_kib: u32,
-    /// Passes over the memory.
-    pub iterations: u32,
-    /// Lanes.
-    pub parallelism: u32,
-}
-
-impl Default for KdfCost {
-    fn default() -> Self {
-        KdfCost {
-            memory_kib: 19 * 1024,
-            iterations: 2,
-            parallelism: 1,
-        }
-    }
-}
-
-/// The most Argon2 passes a stored cost may ask for.
-pub(crate) const MAX_KDF_ITERATIONS: u32 = 64;
-/// The most Argon2 lanes a stored cost may ask for.
-pub(crate) const MAX_KDF_LANES: u32 = 64;
-/// 4 GiB, in KiB: the most memory any store may ask for.
-pub(crate) const KDF_MEMORY_CEILING_KIB: u32 = 4 << 20;
-/// 1 GiB, in KiB: the default of [`Builder::max_kdf_memory_kib`](crate::Builder::max_kdf_memory_kib).
-pub(crate) const DEFAULT_MAX_KDF_MEMORY_KIB: u32 = 1 << 20;
-
-/// What the store keeps to re-derive a passphrase key: the cost and the salt.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct KdfParams {
-    pub(crate) memory_kib: u32,
-    pub(crate) iterations: u32,
-    pub(crate) parallelism: u32,
-    pub(crate) salt: [u8; 16],
-}
-
-impl KdfParams {
-    /// Refuses parameters no vaultstore writes (the cost is checked when a store is
-    /// made): damage or tampering, reported before any memory is taken or time spent.
-    fn check_bounds(&self, max_memory_kib: u32) -> Result<()> {
-        let max_memory_kib = max_memory_kib.min(KDF_MEMORY_CEILING_KIB);
-        let out_of_bounds = |what: String| {
-            Err(Error::corrupted(format!(
-                "the stored passphrase parameters ask for {what}: damaged or tampered"
-            )))
-        };
-        if self.memory_kib > max_memory_kib {
-            return out_of_bounds(format!(
-                "{} KiB of memory, above the limit of {max_memory_kib} KiB \
-                 (Builder::max_kdf_memory_kib raises it, up to 4 GiB)",
-                self.memory_kib
-            ));
-        }
-        if self.iterations > MAX_KDF_ITERATIONS {
-            return out_of_bounds(format!(
-                "{} iterations, above the limit of {MAX_KDF_ITERATIONS}",
-                self.iterations
-            ));
-        }
-        if self.parallelism > MAX_KDF_LANES {
-            return out_of_bounds(format!(
-                "{} lanes, above the limit of {MAX_KDF_LANES}",
-                self.parallelism
-            ));
-        }
-        Ok(())
-    }
-
-    pub(crate) fn fresh(cost: KdfCost) -> Self {
-        let mut salt = [0u8; 16];
-        rand::rngs::OsRng.fill_bytes(&mut salt);
-        KdfParams {
-            memory_kib: cost.memory_kib,
-            iterations: cost.iterations,
-            parallelism: cost.parallelism,
-            salt,
-        }
     }
 }
 
@@ -289,11 +204,7 @@ mod tests {
 
     #[test]
     fn passphrases_derive_deterministically_per_salt() {
-        let cost = KdfCost {
-            memory_kib: 64,
-            iterations: 1,
-            parallelism: 1,
-        };
+        let cost = KdfCost::insecure_for_tests(64, 1, 1);
         let params = KdfParams::fresh(cost);
         let pass = SecretString::from("correct horse".to_owned());
         let a = MasterKey::derive(&pass, &params).expect("derive");

@@ -89,6 +89,7 @@ mod engine;
 mod error;
 mod fsutil;
 mod id;
+mod kdf;
 mod key;
 mod layout;
 mod lock;

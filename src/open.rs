@@ -18,7 +18,15 @@ use crate::records::{KeySlot, KeyState, StoreMeta};
 use crate::seal::{KeyHandle, Keyring};
 use crate::store::{Inner, VaultStore, DEFAULT_ACCOUNT};
 
-pub(crate) fn open(options: Builder) -> Result<VaultStore> {
+pub(crate) fn open(mut options: Builder) -> Result<VaultStore> {
+    options.kdf_cost.check(options.max_kdf_memory_kib)?;
+    // The cost carries the choice to a later rotate_to_passphrase.
+    options.kdf_cost = options
+        .kdf_cost
+        .allowing_weak_passphrases(options.allow_weak_passphrase);
+    if let Some(KeySource::Passphrase(_, cost)) = &mut options.key {
+        *cost = options.kdf_cost;
+    }
     let dir = &options.dir;
     let source = options.key.as_ref().ok_or_else(|| {
         Error::invalid(

@@ -183,3 +183,14 @@ fn a_passphrase_store_from_stdin_round_trips() {
     // No key file, no passphrase, no terminal: a usage error, not a hang.
     env.fails(&["vault", "list"], "", USAGE);
 }
+
+#[test]
+fn init_refuses_an_empty_or_short_passphrase() {
+    for weak in ["\n", "short\n"] {
+        let env = Env::empty();
+        let err = env.fails(&["--passphrase-stdin", "init"], weak, INVALID);
+        let message = err["error"]["message"].as_str().expect("message");
+        assert!(message.contains("at least 12 characters"), "{message}");
+        assert!(!env.store.join("HEADER").exists(), "no store made");
+    }
+}

@@ -19,11 +19,7 @@ const ITERATIONS: u32 = 3;
 
 /// Cheap, with a memory cost whose encoding is easy to find in the key record.
 fn cost() -> KdfCost {
-    KdfCost {
-        memory_kib: MEMORY_KIB,
-        iterations: ITERATIONS,
-        parallelism: 1,
-    }
+    KdfCost::insecure_for_tests(MEMORY_KIB, ITERATIONS, 1)
 }
 
 fn builder(dir: &Path) -> vaultstore::Builder {
@@ -68,7 +64,10 @@ fn open_within_a_minute(dir: &Path, max_kdf_memory_kib: Option<u32>) -> Result<(
     std::thread::spawn(move || {
         let mut b = builder(&dir);
         if let Some(max) = max_kdf_memory_kib {
-            b = b.max_kdf_memory_kib(max);
+            // The cost for new keys must fit the limit too; this store has its own.
+            b = b
+                .max_kdf_memory_kib(max)
+                .kdf_cost(KdfCost::insecure_for_tests(8, 1, 1));
         }
         let _ = send.send(b.open().map(drop));
     });
