@@ -138,3 +138,57 @@ pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     let _ = dir;
     Ok(())
 }
+
+/// Why a file or directory is not private to the current user.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum NotPrivate {
+    /// Group or others have some access (the mode's permission bits).
+    Mode(u32),
+    /// Another user owns it.
+    Owner { owner: u32, me: u32 },
+}
+
+impl NotPrivate {
+    /// A sentence for an error message about `what` at `path`, with the fix.
+    pub(crate) fn explain(&self, what: &str, path: &str) -> String {
+        match self {
+            NotPrivate::Mode(mode) => format!(
+                "is open to other users (mode {mode:04o}); {what} must be readable by its \
+                 owner only: run `chmod 600 {path}`"
+            ),
+            NotPrivate::Owner { owner, me } => format!(
+                "belongs to user id {owner}, not to the user running this (id {me}); \
+                 {what} must be owned by that user: run `chown {me} {path}` or run as \
+                 its owner"
+            ),
+        }
+    }
+}
+
+/// The effective user id of this process.
+#[cfg(unix)]
+pub(crate) fn current_uid() -> u32 {
+    rustix::process::geteuid().as_raw()
+}
+
+/// Checks that `meta` (of a file) is owned by the current user with no access for
+/// group or others. Always passes off Unix.
+pub(crate) fn check_private_to_user(meta: &fs::Metadata) -> Result<(), NotPrivate> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let me = current_uid();
+        if meta.uid() != me {
+            return Err(NotPrivate::Owner {
+                owner: meta.uid(),
+                me,
+            });
+        }
+        if meta.mode() & 0o077 != 0 {
+            return Err(NotPrivate::Mode(meta.mode() & 0o7777));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = meta;
+    Ok(())
+}

@@ -15,7 +15,7 @@ pub(crate) use crate::kdf::{KdfParams, KDF_MEMORY_CEILING_KIB};
 
 /// The 32-byte key that seals every token. Zeroized on drop; its `Debug` is redacted;
 /// it has no `Display` and no `Serialize`.
-pub struct MasterKey(SecretBox<[u8; 32]>);
+pub struct MasterKey(pub(crate) SecretBox<[u8; 32]>);
 
 impl MasterKey {
     /// A key from raw bytes. The array is moved in; zeroize any copy you keep.
@@ -30,44 +30,20 @@ impl MasterKey {
         MasterKey(SecretBox::new(bytes))
     }
 
-    /// Reads a key file: 64 hex digits (an optional trailing newline allowed), or
-    /// exactly 32 raw bytes.
+    /// Reads a key file: 64 hex digits (followed by at most one newline, `\n` or
+    /// `\r\n`), or exactly 32 raw bytes that are not text.
+    ///
+    /// On Unix the file (or what a symlink points to) must be a regular file owned by
+    /// the current user and closed to group and others (0600 or 0400), as
+    /// [`MasterKey::write_to_file`] makes it. At most 4 KiB are read. 32 bytes of
+    /// printable text are refused: that is a password typed into a file, not a key.
     ///
     /// # Errors
-    /// [`Error::Io`] if the file cannot be read, [`Error::InvalidRequest`] if it holds
-    /// neither form (the message gives the length, never the content).
+    /// [`Error::Io`] if the file cannot be read; [`Error::InvalidRequest`] (field
+    /// `key_file`) if it is not a private regular file of this user, is too large, or
+    /// holds neither form. Messages name the file and the fix, never its content.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let content = Zeroizing::new(
-            std::fs::read(path)
-                .map_err(|e| Error::io(format!("reading key file {}", path.display()), e))?,
-        );
-        Self::from_file_bytes(&content).ok_or_else(|| {
-            Error::invalid(
-                "key_file",
-                format!(
-                    "key_file: {} must hold 64 hex digits or 32 raw bytes, it holds {} bytes",
-                    path.display(),
-                    content.len()
-                ),
-            )
-        })
-    }
-
-    fn from_file_bytes(content: &[u8]) -> Option<Self> {
-        let mut key = Box::new([0u8; 32]);
-        let text = content.strip_suffix(b"\n").unwrap_or(content);
-        let text = text.strip_suffix(b"\r").unwrap_or(text);
-        if text.len() == 64 {
-            for (out, pair) in key.iter_mut().zip(text.chunks(2)) {
-                *out = (hex_digit(pair[0])? << 4) | hex_digit(pair[1])?;
-            }
-        } else if content.len() == 32 {
-            key.copy_from_slice(content);
-        } else {
-            return None;
-        }
-        Some(MasterKey(SecretBox::new(key)))
+        crate::key_file::read(path.as_ref())
     }
 
     /// Writes the key as 64 hex digits and a newline to a new file readable only by
@@ -133,15 +109,6 @@ impl MasterKey {
     }
 }
 
-fn hex_digit(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
-}
-
 impl fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("MasterKey([REDACTED])")
@@ -165,22 +132,6 @@ mod tests {
         let key = MasterKey::from_bytes([0xAB; 32]);
         let text = format!("{key:?}");
         assert_eq!(text, "MasterKey([REDACTED])");
-    }
-
-    #[test]
-    fn key_files_take_hex_or_raw() {
-        let hex = b"ab".repeat(32);
-        let key = MasterKey::from_file_bytes(&hex).expect("hex");
-        assert_eq!(key.bytes(), &[0xAB; 32]);
-        let mut with_newline = hex.clone();
-        with_newline.push(b'\n');
-        assert!(MasterKey::from_file_bytes(&with_newline).is_some());
-        assert_eq!(
-            MasterKey::from_file_bytes(&[7u8; 32]).expect("raw").bytes(),
-            &[7; 32]
-        );
-        assert!(MasterKey::from_file_bytes(b"short").is_none());
-        assert!(MasterKey::from_file_bytes(&b"zz".repeat(32)).is_none());
     }
 
     #[test]

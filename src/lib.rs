@@ -91,6 +91,7 @@ mod fsutil;
 mod id;
 mod kdf;
 mod key;
+mod key_file;
 mod layout;
 mod lock;
 mod model;

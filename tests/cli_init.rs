@@ -194,3 +194,31 @@ fn init_refuses_an_empty_or_short_passphrase() {
         assert!(!env.store.join("HEADER").exists(), "no store made");
     }
 }
+
+#[test]
+fn a_missing_key_file_is_a_usage_error_naming_it() {
+    let env = Env::new();
+    let missing = env.path("no-such.key");
+    let missing = missing.to_str().expect("utf-8");
+    let err = env.fails(&["--key-file", missing, "vault", "list"], "", USAGE);
+    let message = err["error"]["message"].as_str().expect("message");
+    assert!(
+        message.contains(missing) && message.contains("does not exist"),
+        "{message}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_key_file_open_to_others_is_refused_with_the_chmod_to_run() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    let key = env.key.clone();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let err = env.fails(&["vault", "list"], "", INVALID);
+    let message = err["error"]["message"].as_str().expect("message");
+    assert!(
+        message.contains(&format!("chmod 600 {}", key.display())),
+        "{message}"
+    );
+}

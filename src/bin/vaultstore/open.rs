@@ -46,6 +46,14 @@ fn existing_key(global: &Global, store: &Path, stdin: &mut Stdin) -> Result<KeyC
         return passphrase_prompt().map(KeyChoice::Passphrase);
     }
     if let Some(file) = key_file_in_use(global, store) {
+        if global.key_file.is_some() && !file.exists() {
+            // A usage mistake, not an I/O failure of the store.
+            return Err(usage(format!(
+                "the key file {} (from --key-file or VAULTSTORE_KEY_FILE) does not exist; \
+                 pass the path of this store's key file",
+                file.display()
+            )));
+        }
         return Ok(KeyChoice::File(file));
     }
     let file = default_key_file(store);
