@@ -4,15 +4,17 @@ use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::Path;
 
-/// Creates `dir` (and its parents); the store directory itself is made 0700.
-pub(crate) fn create_private_dir(dir: &Path) -> io::Result<()> {
-    if let Some(parent) = dir.parent() {
+/// Creates `dir` 0700 (its missing parents with the default mode); fails if it exists.
+pub(crate) fn create_new_private_dir(dir: &Path) -> io::Result<()> {
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent)?;
     }
-    match fs::DirBuilder::new().mode_private().create(dir) {
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
-        other => other,
-    }
+    fs::DirBuilder::new().mode_private().create(dir)
+}
+
+/// Makes a directory 0700.
+pub(crate) fn set_private_dir_mode(dir: &Path) -> io::Result<()> {
+    set_mode(dir, 0o700)
 }
 
 trait PrivateDirBuilder {
@@ -68,22 +70,22 @@ pub(crate) fn restrict_store(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Whether `dir` may become a store: it does not exist, is empty, or holds nothing but
-/// store entries (a store, or a first open that stopped half-way).
-pub(crate) fn may_hold_store(dir: &Path) -> io::Result<bool> {
+/// An entry that keeps `dir` from becoming a store, if any: `None` if it does not
+/// exist, is empty, holds nothing but store entries (a store, or a first open that
+/// stopped half-way), or is already a store (whose other entries are the user's).
+pub(crate) fn foreign_entry(dir: &Path) -> io::Result<Option<std::ffi::OsString>> {
     match fs::read_dir(dir) {
         Ok(entries) => {
             for entry in entries {
                 let name = entry?.file_name();
                 if !STORE_ENTRIES.iter().any(|n| name == *n) {
-                    // Any other entry is fine in a store, never in a directory about to
-                    // become one.
-                    return Ok(dir.join("HEADER").exists() || dir.join("data").exists());
+                    let is_store = dir.join("HEADER").exists() || dir.join("data").exists();
+                    return Ok((!is_store).then_some(name));
                 }
             }
-            Ok(true)
+            Ok(None)
         }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
     }
 }

@@ -102,6 +102,7 @@ mod rotate;
 mod seal;
 mod session;
 mod store;
+mod target_dir;
 mod timestamp;
 mod validate;
 mod verify;

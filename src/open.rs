@@ -17,6 +17,7 @@ use crate::lock::{read_header, write_header, DirLock};
 use crate::records::{KeySlot, KeyState, StoreMeta};
 use crate::seal::{KeyHandle, Keyring};
 use crate::store::{Inner, VaultStore, DEFAULT_ACCOUNT};
+use crate::target_dir;
 
 pub(crate) fn open(mut options: Builder) -> Result<VaultStore> {
     options.kdf_cost.check(options.max_kdf_memory_kib)?;
@@ -34,20 +35,8 @@ pub(crate) fn open(mut options: Builder) -> Result<VaultStore> {
             "key: no master key given; use .key(), .key_file() or .passphrase()",
         )
     })?;
-    let is_store = fsutil::may_hold_store(dir)
-        .map_err(|e| Error::io(format!("reading the store directory {}", dir.display()), e))?;
-    if !is_store {
-        // Never make a store in, or change the permissions of, a directory of other files.
-        return Err(Error::invalid(
-            "path",
-            format!(
-                "path: {} holds other files and no vaultstore store; open an empty or new directory",
-                dir.display()
-            ),
-        ));
-    }
-    fsutil::create_private_dir(dir)
-        .map_err(|e| Error::io(format!("creating the store directory {}", dir.display()), e))?;
+    target_dir::check_store_path(dir)?;
+    target_dir::prepare(dir, "the store directory")?;
     let lock = DirLock::acquire(dir)?;
     let header = read_header(dir)?;
     let engine = Arc::new(Engine::open(&dir.join("data"), options.cache_capacity)?);

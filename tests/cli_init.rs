@@ -222,3 +222,22 @@ fn a_key_file_open_to_others_is_refused_with_the_chmod_to_run() {
         "{message}"
     );
 }
+
+#[test]
+fn a_store_path_that_is_a_file_or_holds_other_files_says_so() {
+    let env = Env::empty();
+    write(&env.store, "not a directory");
+    let err = env.fails(&["vault", "list"], "", USAGE);
+    let message = err["error"]["message"].as_str().expect("message");
+    assert!(
+        message.contains("is a file, not a store directory"),
+        "{message}"
+    );
+
+    let other = Env::empty();
+    std::fs::create_dir(&other.store).expect("mkdir");
+    write(&other.store.join("notes.txt"), "mine");
+    let err = other.fails(&["vault", "list"], "", USAGE);
+    let message = err["error"]["message"].as_str().expect("message");
+    assert!(message.contains("directory of other files"), "{message}");
+}

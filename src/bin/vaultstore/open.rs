@@ -91,6 +91,21 @@ pub fn passphrase_prompt() -> Result<SecretString, Failure> {
 /// error, not a new empty store: a mistyped path must not look like "no vaults".
 pub fn open(global: &Global, stdin: &mut Stdin) -> Result<VaultStore, Failure> {
     let dir = store_dir(global)?;
+    if dir.exists() && !dir.is_dir() {
+        return Err(usage(format!(
+            "{} is a file, not a store directory: pass the store's directory with --store \
+             DIR (or VAULTSTORE_PATH)",
+            dir.display()
+        )));
+    }
+    if !is_store(&dir) && is_occupied(&dir) {
+        return Err(usage(format!(
+            "{} is a directory of other files with no store in it (no HEADER or data): \
+             pass the store's own directory with --store DIR, or make a store in a new \
+             directory with `vaultstore init`",
+            dir.display()
+        )));
+    }
     if !is_store(&dir) {
         return Err(usage(format!(
             "no store at {}: create one with `vaultstore init`, or pass --store DIR \
