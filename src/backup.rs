@@ -100,7 +100,8 @@ fn parent_of(path: &Path) -> &Path {
     }
 }
 
-fn copy_tree(from: &sled::Tree, to: &sled::Tree) -> Result<()> {
+/// Copies every key/value of `from` into `to`, in batches (records are not decoded).
+pub(crate) fn copy_tree(from: &sled::Tree, to: &sled::Tree) -> Result<()> {
     let mut batch = sled::Batch::default();
     let mut pending = 0;
     for item in from.iter() {

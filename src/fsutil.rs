@@ -48,7 +48,16 @@ pub(crate) fn open_private_file(path: &Path) -> io::Result<File> {
 }
 
 /// The entries a store directory is made of; nothing else in it is ever touched.
-pub(crate) const STORE_ENTRIES: [&str; 4] = ["LOCK", "HEADER", "HEADER.tmp", "data"];
+pub(crate) const STORE_ENTRIES: [&str; 7] = [
+    "LOCK",
+    "HEADER",
+    "HEADER.tmp",
+    "data",
+    // A compaction's new copy, its marker, and the old data it replaces.
+    "data.compact",
+    "COMPACTING",
+    "data.old",
+];
 
 /// Makes the store directory 0700 and the store's own files 0600 (their directories
 /// 0700). sled creates its files with the process umask; the 0700 directory already
@@ -193,4 +202,66 @@ pub(crate) fn check_private_to_user(meta: &fs::Metadata) -> Result<(), NotPrivat
     #[cfg(not(unix))]
     let _ = meta;
     Ok(())
+}
+
+/// fsyncs every file and directory under `dir`, and `dir` itself.
+pub(crate) fn sync_tree(dir: &Path) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            sync_tree(&entry.path())?;
+        } else if kind.is_file() {
+            File::open(entry.path())?.sync_all()?;
+        }
+    }
+    sync_dir(dir)
+}
+
+/// Overwrites every file under `dir` with zeros (fsynced), then removes the tree. On a
+/// copy-on-write file system or an SSD the old blocks may survive; this is best effort.
+pub(crate) fn shred_tree(dir: &Path) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            shred_tree(&entry.path())?;
+        } else if kind.is_file() {
+            overwrite_with_zeros(&entry.path())?;
+        }
+    }
+    fs::remove_dir_all(dir)
+}
+
+fn overwrite_with_zeros(path: &Path) -> io::Result<()> {
+    use std::io::Write;
+    let mut file = OpenOptions::new().write(true).open(path)?;
+    let mut left = file.metadata()?.len();
+    let zeros = [0u8; 64 * 1024];
+    while left > 0 {
+        let n = left.min(zeros.len() as u64) as usize;
+        file.write_all(&zeros[..n])?;
+        left -= n as u64;
+    }
+    file.sync_all()
+}
+
+/// The bytes of the files under `dir` (0 if it does not exist).
+pub(crate) fn tree_size(dir: &Path) -> io::Result<u64> {
+    let mut total = 0;
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let meta = entry.metadata()?;
+        total += if meta.is_dir() {
+            tree_size(&entry.path())?
+        } else {
+            meta.len()
+        };
+    }
+    Ok(total)
 }

@@ -50,6 +50,7 @@
 //! - **Partitioned.** [`VaultStore::account`] handles never see each other's data.
 //! - **Backed up live.** [`VaultStore::backup`] writes a consistent copy of an open
 //!   store (writers wait meanwhile) that opens with the same key.
+//! - **Compactable.** [`Builder::compact`] rewrites a closed store so deleted ciphertext leaves its files.
 //!
 //! ## What it is not
 //!
@@ -83,6 +84,7 @@
 
 mod backup;
 mod codec;
+mod compact;
 mod config;
 mod durability;
 mod engine;
@@ -111,6 +113,7 @@ mod verify;
 #[doc(hidden)]
 pub mod fuzzing;
 
+pub use compact::CompactReport;
 pub use config::Builder;
 pub use durability::Durability;
 pub use error::{Error, Result};

@@ -38,6 +38,7 @@ pub(crate) fn open(mut options: Builder) -> Result<VaultStore> {
     target_dir::check_store_path(dir)?;
     target_dir::prepare(dir, "the store directory")?;
     let lock = DirLock::acquire(dir)?;
+    crate::compact::recover(dir)?;
     let header = read_header(dir)?;
     let engine = Arc::new(Engine::open(&dir.join("data"), options.cache_capacity)?);
     let meta: Option<StoreMeta> = read_meta(&engine, META_STORE, "the store record")?;

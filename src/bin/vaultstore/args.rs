@@ -79,6 +79,12 @@ pub enum Command {
         keep the key file apart from it."
     )]
     Backup(BackupArgs),
+    /// Rewrite the store's live data into fresh files, dropping deleted tokens' ciphertext.
+    #[command(after_help = "Example:\n  vaultstore compact\n\n\
+        The store must not be open elsewhere. Old files are overwritten with zeros and\n\
+        removed; a crash midway leaves the old store or the new one. After rotate-key,\n\
+        compact leaves no ciphertext under the old key in the store.")]
+    Compact,
 }
 
 #[derive(Args)]
@@ -265,9 +271,15 @@ pub struct ResolveArgs {
 }
 
 #[derive(Args)]
-#[group(required = true, multiple = false)]
+#[command(group(
+    clap::ArgGroup::new("new_key")
+        .required(true)
+        .multiple(false)
+        .args(["new_key_file", "new_passphrase", "new_passphrase_stdin"])
+))]
 pub struct RotateArgs {
-    /// Generate the new key into this file (must not exist) before rotating.
+    /// Generate the new key into this file (must not exist; its directory must) before
+    /// rotating.
     #[arg(long, value_name = "PATH")]
     pub new_key_file: Option<PathBuf>,
     /// Rotate to a passphrase asked on the terminal (twice, without echo).
@@ -276,6 +288,11 @@ pub struct RotateArgs {
     /// Rotate to a passphrase read from stdin (the line after --passphrase-stdin's).
     #[arg(long)]
     pub new_passphrase_stdin: bool,
+    /// After the rotation, destroy the old key file: overwrite it with zeros, fsync,
+    /// remove it. Without this, the old key file still opens backups and copies made
+    /// before the rotation.
+    #[arg(long)]
+    pub destroy_old_key: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

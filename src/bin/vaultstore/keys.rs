@@ -6,7 +6,7 @@ use serde_json::json;
 use vaultstore::{MasterKey, RotationReport, VaultStore};
 
 use crate::args::RotateArgs;
-use crate::exit::{Failure, Outcome};
+use crate::exit::{usage, Failure, Outcome};
 use crate::open::{self, KeyChoice};
 use crate::progress::spin;
 use crate::secrets;
@@ -88,6 +88,12 @@ fn new_key_file(file: &Path) -> Result<(), Failure> {
 pub fn rotate(args: RotateArgs, cx: &mut Context) -> Outcome {
     let store = cx.store()?;
     let old_key_file = open::key_file_in_use(&cx.global, store.path());
+    if args.destroy_old_key && old_key_file.is_none() {
+        return Err(usage(
+            "--destroy-old-key: the store is opened with a passphrase, so there is no old \
+             key file to destroy",
+        ));
+    }
     let (report, new_file): (RotationReport, Option<PathBuf>) = match &args.new_key_file {
         Some(file) => {
             // Written (and read back) before anything changes: a rotation cut short is
@@ -109,11 +115,38 @@ pub fn rotate(args: RotateArgs, cx: &mut Context) -> Outcome {
             (report, None)
         }
     };
+    let destroyed = match (&old_key_file, args.destroy_old_key) {
+        (Some(old), true) => {
+            destroy_key_file(old).map_err(|e| {
+                Failure::Store(vaultstore::Error::Io {
+                    context: format!(
+                        "rotated to key {}, but destroying the old key file {} failed",
+                        report.key_id,
+                        old.display()
+                    ),
+                    source: e,
+                })
+            })?;
+            true
+        }
+        _ => false,
+    };
+    if let (Some(old), false) = (&old_key_file, destroyed) {
+        eprintln!(
+            "vaultstore: warning: the old key file {} still opens backups and copies of the \
+             store made before this rotation (and, until `vaultstore compact`, old \
+             ciphertext left in the store's files). Destroy it unless you need those: \
+             rotate with --destroy-old-key, or shred it yourself.",
+            old.display()
+        );
+    }
     let answer = json!({
         "key_id": report.key_id,
         "tokens_resealed": report.tokens_resealed,
         "tokens_unreadable": report.tokens_unreadable,
         "key_file": new_file,
+        "old_key_file": old_key_file,
+        "old_key_file_destroyed": destroyed,
     });
     cx.out.show(&answer, || {
         let old = match &old_key_file {
@@ -133,6 +166,12 @@ pub fn rotate(args: RotateArgs, cx: &mut Context) -> Outcome {
             "Rotated to key {}: {} token(s) re-sealed.\n{keep}\n{old} no longer opens it.",
             report.key_id, report.tokens_resealed
         );
+        if destroyed {
+            text.push_str(" It was overwritten with zeros and removed.");
+        }
+        text.push_str(
+            "\nRun `vaultstore compact` to drop the old ciphertext from the store's files.",
+        );
         if report.tokens_unreadable > 0 {
             text.push_str(&format!(
                 "\n{} token(s) failed their integrity check and stay unreadable: run \
@@ -150,4 +189,19 @@ pub fn rotate(args: RotateArgs, cx: &mut Context) -> Outcome {
         text
     });
     Ok(())
+}
+
+/// Overwrites a key file with zeros, fsyncs it, removes it and fsyncs its directory.
+/// Best effort against recovery: a copy-on-write file system or an SSD may keep the old
+/// blocks.
+fn destroy_key_file(path: &Path) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new().write(true).open(path)?;
+    let len = file.metadata()?.len();
+    file.write_all(&vec![0u8; len as usize])?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::remove_file(path)?;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+    std::fs::File::open(dir.unwrap_or(Path::new(".")))?.sync_all()
 }

@@ -90,6 +90,16 @@ pub fn passphrase_prompt() -> Result<SecretString, Failure> {
 /// Opens an existing store in the account asked for. A missing store is a usage
 /// error, not a new empty store: a mistyped path must not look like "no vaults".
 pub fn open(global: &Global, stdin: &mut Stdin) -> Result<VaultStore, Failure> {
+    let (dir, key) = existing_store(global, stdin)?;
+    let store = with_key(VaultStore::builder(&dir), key).open()?;
+    match &global.account {
+        Some(name) => Ok(store.account(name)?),
+        None => Ok(store),
+    }
+}
+
+/// An existing store's directory and the key to open it with (not opened yet).
+pub fn existing_store(global: &Global, stdin: &mut Stdin) -> Result<(PathBuf, KeyChoice), Failure> {
     let dir = store_dir(global)?;
     if dir.exists() && !dir.is_dir() {
         return Err(usage(format!(
@@ -114,11 +124,7 @@ pub fn open(global: &Global, stdin: &mut Stdin) -> Result<VaultStore, Failure> {
         )));
     }
     let key = existing_key(global, &dir, stdin)?;
-    let store = with_key(VaultStore::builder(&dir), key).open()?;
-    match &global.account {
-        Some(name) => Ok(store.account(name)?),
-        None => Ok(store),
-    }
+    Ok((dir, key))
 }
 
 pub fn with_key(builder: Builder, key: KeyChoice) -> Builder {
