@@ -27,7 +27,8 @@ pub struct Global {
     /// ~/.local/share/vaultstore/store.
     #[arg(long, global = true, env = "VAULTSTORE_PATH", value_name = "DIR")]
     pub store: Option<PathBuf>,
-    /// The master key file (64 hex digits). Default: <store>.key, beside the store.
+    /// The master key file (64 hex digits). Default: <store>.key beside the store if it
+    /// exists (earlier versions), else <config dir>/vaultstore/keys/<name>-<hash>.key.
     #[arg(long, global = true, env = "VAULTSTORE_KEY_FILE", value_name = "PATH")]
     pub key_file: Option<PathBuf>,
     /// Use a passphrase instead of a key file, asked on the terminal without echo.
@@ -65,7 +66,7 @@ pub enum Command {
     Resolve(ResolveArgs),
     /// Re-seal every token under a new key (a new key file, or a new passphrase).
     #[command(after_help = "Example:\n  \
-        vaultstore rotate-key --new-key-file ~/.local/share/vaultstore/store.key.new\n\n\
+        vaultstore rotate-key --new-key-file ~/.config/vaultstore/keys/new.key --destroy-old-key\n\n\
         The new key file is written first; after the rotation only it opens the store.")]
     RotateKey(RotateArgs),
     /// Check every record, index entry and sealed token of the store (all accounts).

@@ -33,11 +33,19 @@ pub fn init(cx: &mut Context) -> Outcome {
     let (key, key_file) = match passphrase {
         Some(pass) => (KeyChoice::Passphrase(pass), None),
         None => {
-            let file = global
-                .key_file
-                .clone()
-                .unwrap_or_else(|| open::default_key_file(&dir));
-            new_key_file(&file)?;
+            let legacy = open::legacy_key_file(&dir);
+            if global.key_file.is_none() && legacy.exists() {
+                return Err(Failure::Conflict(format!(
+                    "a key file {} already exists beside the store path; move it away or \
+                     pass --key-file PATH",
+                    legacy.display()
+                )));
+            }
+            let (file, ours) = match &global.key_file {
+                Some(file) => (file.clone(), false),
+                None => (open::new_key_file(&dir)?, true),
+            };
+            new_key_file(&file, ours)?;
             (KeyChoice::File(file.clone()), Some(file))
         }
     };
@@ -52,8 +60,10 @@ pub fn init(cx: &mut Context) -> Outcome {
         let mut text = format!("Created a store at {}\n", dir.display());
         match &key_file {
             Some(file) => text.push_str(&format!(
-                "Key file: {} (0600). Keep it safe, and apart from copies of the store: \
-                 without it the store cannot be opened.",
+                "Key file: {} (0600), apart from the store's data. Keep it safe and out of \
+                 backups of the store: without it the store cannot be opened, and with it \
+                 anyone holding a copy can. On the same disk it does not protect against \
+                 a stolen disk: use a passphrase or keep the key on other media.",
                 file.display()
             )),
             None => text.push_str(
@@ -66,8 +76,10 @@ pub fn init(cx: &mut Context) -> Outcome {
     Ok(())
 }
 
-/// Writes a fresh random key to a new 0600 file, refusing to replace one.
-fn new_key_file(file: &Path) -> Result<(), Failure> {
+/// Writes a fresh random key to a new 0600 file, refusing to replace one. Missing
+/// directories are made (0700) only on the default path (`ours`): a path the user typed
+/// must be in an existing directory, so a typo does not create a tree of directories.
+fn new_key_file(file: &Path, ours: bool) -> Result<(), Failure> {
     if file.exists() {
         return Err(Failure::Conflict(format!(
             "the key file {} already exists; move it away or pass --key-file PATH",
@@ -75,14 +87,33 @@ fn new_key_file(file: &Path) -> Result<(), Failure> {
         )));
     }
     if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| {
-            Failure::Store(vaultstore::Error::Io {
-                context: format!("creating {}", parent.display()),
-                source: e,
-            })
-        })?;
+        if !parent.is_dir() {
+            if !ours {
+                return Err(usage(format!(
+                    "the directory {} of the key file does not exist; create it \
+                     (mkdir -m 700 {}) or choose another path",
+                    parent.display(),
+                    parent.display()
+                )));
+            }
+            private_dirs(parent).map_err(|e| {
+                Failure::Store(vaultstore::Error::Io {
+                    context: format!("creating {}", parent.display()),
+                    source: e,
+                })
+            })?;
+        }
     }
     Ok(MasterKey::generate().write_to_file(file)?)
+}
+
+/// Creates `dir` and its missing parents, each 0700 on Unix.
+fn private_dirs(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
 }
 
 pub fn rotate(args: RotateArgs, cx: &mut Context) -> Outcome {
@@ -98,7 +129,7 @@ pub fn rotate(args: RotateArgs, cx: &mut Context) -> Outcome {
         Some(file) => {
             // Written (and read back) before anything changes: a rotation cut short is
             // finished by opening the store with this new key.
-            new_key_file(file)?;
+            new_key_file(file, false)?;
             let key = MasterKey::from_file(file)?;
             let report = spin("re-sealing tokens", || store.rotate_key(key))?;
             (report, Some(file.clone()))
