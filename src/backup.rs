@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::lock::write_header;
 use crate::store::VaultStore;
+use crate::target_dir;
 
 /// Records copied per write batch.
 const BATCH: usize = 1024;
@@ -24,14 +25,32 @@ impl VaultStore {
     /// is made (it holds the store's writer lock), and a key rotation finishes before it
     /// starts. Sessions keep resolving meanwhile. The copy is fsynced before this returns.
     ///
+    /// `target` is created 0700, or, if it exists, must belong to the current user and
+    /// is made 0700 before anything is written in it: the copy holds the ciphertext,
+    /// salt and key check, and sled writes its files with the umask's mode.
+    ///
     /// # Errors
-    /// [`Error::InvalidRequest`] if `target` exists and is not an empty directory;
+    /// [`Error::InvalidRequest`] (field `path`) if `target` exists and is not an empty
+    /// directory, belongs to another user, or lies inside this store's directory;
     /// [`Error::Io`] if it cannot be written; storage errors reading this store.
     pub fn backup(&self, target: impl AsRef<Path>) -> Result<()> {
         let target = target.as_ref();
         check_target(target)?;
-        fsutil::create_private_dir(target)
-            .map_err(|e| Error::io(format!("creating {}", target.display()), e))?;
+        let inside = target_dir::is_inside(target, self.path())
+            .map_err(|e| Error::io(format!("resolving {}", target.display()), e))?;
+        if inside {
+            return Err(Error::invalid(
+                "path",
+                format!(
+                    "path: the backup target {} is inside the store's own directory {}; \
+                     choose a directory outside it",
+                    target.display(),
+                    self.path().display()
+                ),
+            ));
+        }
+        // Private before sled writes a byte: its files get the umask's mode.
+        target_dir::prepare(target, "the backup target")?;
         // Lock order as in a rotation: rotation, then writer.
         let _no_rotation = self
             .inner
@@ -81,7 +100,8 @@ fn parent_of(path: &Path) -> &Path {
     }
 }
 
-fn copy_tree(from: &sled::Tree, to: &sled::Tree) -> Result<()> {
+/// Copies every key/value of `from` into `to`, in batches (records are not decoded).
+pub(crate) fn copy_tree(from: &sled::Tree, to: &sled::Tree) -> Result<()> {
     let mut batch = sled::Batch::default();
     let mut pending = 0;
     for item in from.iter() {

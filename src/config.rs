@@ -8,6 +8,7 @@ use secrecy::SecretString;
 
 use crate::durability::Durability;
 use crate::error::Result;
+use crate::kdf::{DEFAULT_MAX_KDF_MEMORY_KIB, KDF_MEMORY_CEILING_KIB};
 use crate::key::{KdfCost, KeySource, MasterKey};
 use crate::refresh::TokenRefresher;
 use crate::store::VaultStore;
@@ -24,6 +25,8 @@ pub struct Builder {
     pub(crate) kdf_cost: KdfCost,
     pub(crate) refresh_margin: Duration,
     pub(crate) refresher: Option<Arc<dyn TokenRefresher>>,
+    pub(crate) max_kdf_memory_kib: u32,
+    pub(crate) allow_weak_passphrase: bool,
 }
 
 impl std::fmt::Debug for Builder {
@@ -38,6 +41,8 @@ impl std::fmt::Debug for Builder {
             .field("kdf_cost", &self.kdf_cost)
             .field("refresh_margin", &self.refresh_margin)
             .field("refresher", &self.refresher.as_ref().map(|_| "custom"))
+            .field("max_kdf_memory_kib", &self.max_kdf_memory_kib)
+            .field("allow_weak_passphrase", &self.allow_weak_passphrase)
             .finish()
     }
 }
@@ -61,6 +66,8 @@ impl Builder {
             kdf_cost: KdfCost::default(),
             refresh_margin: Duration::from_secs(60),
             refresher: default_refresher(),
+            max_kdf_memory_kib: DEFAULT_MAX_KDF_MEMORY_KIB,
+            allow_weak_passphrase: false,
         }
     }
 
@@ -79,6 +86,9 @@ impl Builder {
 
     /// Opens with a key derived from this passphrase with Argon2id. A new store keeps a
     /// random salt and the cost ([`Builder::kdf_cost`]) so later opens derive the same key.
+    /// A new store (and [`VaultStore::rotate_to_passphrase`]) refuses a passphrase of
+    /// fewer than 12 characters unless [`Builder::allow_weak_passphrase`] is set; a
+    /// store made earlier with a shorter one still opens.
     pub fn passphrase(mut self, passphrase: SecretString) -> Self {
         self.key = Some(KeySource::Passphrase(passphrase, self.kdf_cost));
         self
@@ -86,12 +96,32 @@ impl Builder {
 
     /// The Argon2id cost for a store made with a passphrase, and for
     /// [`VaultStore::rotate_to_passphrase`]. Opening an existing store uses the cost it
-    /// was made with. Default: [`KdfCost::default`] (19 MiB, 2 iterations).
+    /// was made with. Default: [`KdfCost::default`] (19 MiB, 2 iterations). The cost
+    /// must fit [`Builder::max_kdf_memory_kib`].
     pub fn kdf_cost(mut self, cost: KdfCost) -> Self {
         self.kdf_cost = cost;
         if let Some(KeySource::Passphrase(_, c)) = &mut self.key {
             *c = cost;
         }
+        self
+    }
+
+    /// The most memory, in KiB, that a store's stored passphrase cost may ask for. A
+    /// store asking for more (or for more than 64 iterations or 64 lanes) is refused
+    /// with [`Error::Corrupted`](crate::Error::Corrupted) before anything is derived:
+    /// the stored cost is read from disk, and an edited one must not hang the open or
+    /// abort the process on allocation. Values above 4 GiB are taken as 4 GiB.
+    /// Default: 1 GiB.
+    pub fn max_kdf_memory_kib(mut self, kib: u32) -> Self {
+        self.max_kdf_memory_kib = kib.min(KDF_MEMORY_CEILING_KIB);
+        self
+    }
+
+    /// **Insecure**: accepts a new passphrase shorter than 12 characters, even an
+    /// empty one, for a new store and for [`VaultStore::rotate_to_passphrase`]. For
+    /// tests and for passphrases checked elsewhere. Default: refused.
+    pub fn allow_weak_passphrase(mut self) -> Self {
+        self.allow_weak_passphrase = true;
         self
     }
 
@@ -140,8 +170,9 @@ impl Builder {
     /// empty or missing.
     ///
     /// # Errors
-    /// - [`Error::InvalidRequest`](crate::Error::InvalidRequest) if no key was given or
-    ///   a key file is malformed;
+    /// - [`Error::InvalidRequest`](crate::Error::InvalidRequest) if no key was given, a
+    ///   key file is malformed, the [`Builder::kdf_cost`] is above the limits, or a new
+    ///   store's passphrase is too short;
     /// - [`Error::Locked`](crate::Error::Locked) if the store is open elsewhere, in this
     ///   process or another;
     /// - [`Error::WrongKey`](crate::Error::WrongKey) if the key does not open it;

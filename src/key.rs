@@ -7,14 +7,15 @@ use std::path::Path;
 
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
-use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
+pub use crate::kdf::KdfCost;
+pub(crate) use crate::kdf::{KdfParams, KDF_MEMORY_CEILING_KIB};
 
 /// The 32-byte key that seals every token. Zeroized on drop; its `Debug` is redacted;
 /// it has no `Display` and no `Serialize`.
-pub struct MasterKey(SecretBox<[u8; 32]>);
+pub struct MasterKey(pub(crate) SecretBox<[u8; 32]>);
 
 impl MasterKey {
     /// A key from raw bytes. The array is moved in; zeroize any copy you keep.
@@ -29,44 +30,20 @@ impl MasterKey {
         MasterKey(SecretBox::new(bytes))
     }
 
-    /// Reads a key file: 64 hex digits (an optional trailing newline allowed), or
-    /// exactly 32 raw bytes.
+    /// Reads a key file: 64 hex digits (followed by at most one newline, `\n` or
+    /// `\r\n`), or exactly 32 raw bytes that are not text.
+    ///
+    /// On Unix the file (or what a symlink points to) must be a regular file owned by
+    /// the current user and closed to group and others (0600 or 0400), as
+    /// [`MasterKey::write_to_file`] makes it. At most 4 KiB are read. 32 bytes of
+    /// printable text are refused: that is a password typed into a file, not a key.
     ///
     /// # Errors
-    /// [`Error::Io`] if the file cannot be read, [`Error::InvalidRequest`] if it holds
-    /// neither form (the message gives the length, never the content).
+    /// [`Error::Io`] if the file cannot be read; [`Error::InvalidRequest`] (field
+    /// `key_file`) if it is not a private regular file of this user, is too large, or
+    /// holds neither form. Messages name the file and the fix, never its content.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let content = Zeroizing::new(
-            std::fs::read(path)
-                .map_err(|e| Error::io(format!("reading key file {}", path.display()), e))?,
-        );
-        Self::from_file_bytes(&content).ok_or_else(|| {
-            Error::invalid(
-                "key_file",
-                format!(
-                    "key_file: {} must hold 64 hex digits or 32 raw bytes, it holds {} bytes",
-                    path.display(),
-                    content.len()
-                ),
-            )
-        })
-    }
-
-    fn from_file_bytes(content: &[u8]) -> Option<Self> {
-        let mut key = Box::new([0u8; 32]);
-        let text = content.strip_suffix(b"\n").unwrap_or(content);
-        let text = text.strip_suffix(b"\r").unwrap_or(text);
-        if text.len() == 64 {
-            for (out, pair) in key.iter_mut().zip(text.chunks(2)) {
-                *out = (hex_digit(pair[0])? << 4) | hex_digit(pair[1])?;
-            }
-        } else if content.len() == 32 {
-            key.copy_from_slice(content);
-        } else {
-            return None;
-        }
-        Some(MasterKey(SecretBox::new(key)))
+        crate::key_file::read(path.as_ref())
     }
 
     /// Writes the key as 64 hex digits and a newline to a new file readable only by
@@ -90,8 +67,21 @@ impl MasterKey {
             .map_err(|e| Error::io(context(), e))
     }
 
-    /// Derives a key from a passphrase with Argon2id.
+    /// Derives a key from a passphrase with Argon2id, within the absolute bounds.
     pub(crate) fn derive(passphrase: &SecretString, kdf: &KdfParams) -> Result<Self> {
+        Self::derive_within(passphrase, kdf, KDF_MEMORY_CEILING_KIB)
+    }
+
+    /// Derives a key, first refusing parameters outside the bounds (memory above
+    /// `max_memory_kib`): stored parameters are input like any other, and unbounded
+    /// ones hang the open (iterations) or abort the process (memory).
+    pub(crate) fn derive_within(
+        passphrase: &SecretString,
+        kdf: &KdfParams,
+        max_memory_kib: u32,
+    ) -> Result<Self> {
+        kdf.check_bounds(max_memory_kib)?;
+        kdf.check_new_passphrase(passphrase)?;
         let params = argon2::Params::new(kdf.memory_kib, kdf.iterations, kdf.parallelism, Some(32))
             .map_err(|e| Error::corrupted(format!("stored passphrase parameters: {e}")))?;
         let argon =
@@ -119,65 +109,9 @@ impl MasterKey {
     }
 }
 
-fn hex_digit(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
-}
-
 impl fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("MasterKey([REDACTED])")
-    }
-}
-
-/// The cost of deriving a key from a passphrase (Argon2id).
-///
-/// Default: 19 MiB of memory, 2 iterations, 1 lane (OWASP's recommendation), about
-/// 50 ms on a current core. Stored in the store with a random salt, so opening uses
-/// the cost the store was made with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct KdfCost {
-    /// Memory in KiB.
-    pub memory_kib: u32,
-    /// Passes over the memory.
-    pub iterations: u32,
-    /// Lanes.
-    pub parallelism: u32,
-}
-
-impl Default for KdfCost {
-    fn default() -> Self {
-        KdfCost {
-            memory_kib: 19 * 1024,
-            iterations: 2,
-            parallelism: 1,
-        }
-    }
-}
-
-/// What the store keeps to re-derive a passphrase key: the cost and the salt.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct KdfParams {
-    pub(crate) memory_kib: u32,
-    pub(crate) iterations: u32,
-    pub(crate) parallelism: u32,
-    pub(crate) salt: [u8; 16],
-}
-
-impl KdfParams {
-    pub(crate) fn fresh(cost: KdfCost) -> Self {
-        let mut salt = [0u8; 16];
-        rand::rngs::OsRng.fill_bytes(&mut salt);
-        KdfParams {
-            memory_kib: cost.memory_kib,
-            iterations: cost.iterations,
-            parallelism: cost.parallelism,
-            salt,
-        }
     }
 }
 
@@ -201,22 +135,6 @@ mod tests {
     }
 
     #[test]
-    fn key_files_take_hex_or_raw() {
-        let hex = b"ab".repeat(32);
-        let key = MasterKey::from_file_bytes(&hex).expect("hex");
-        assert_eq!(key.bytes(), &[0xAB; 32]);
-        let mut with_newline = hex.clone();
-        with_newline.push(b'\n');
-        assert!(MasterKey::from_file_bytes(&with_newline).is_some());
-        assert_eq!(
-            MasterKey::from_file_bytes(&[7u8; 32]).expect("raw").bytes(),
-            &[7; 32]
-        );
-        assert!(MasterKey::from_file_bytes(b"short").is_none());
-        assert!(MasterKey::from_file_bytes(&b"zz".repeat(32)).is_none());
-    }
-
-    #[test]
     fn write_then_read_round_trips_and_refuses_overwrite() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("key");
@@ -237,11 +155,7 @@ mod tests {
 
     #[test]
     fn passphrases_derive_deterministically_per_salt() {
-        let cost = KdfCost {
-            memory_kib: 64,
-            iterations: 1,
-            parallelism: 1,
-        };
+        let cost = KdfCost::insecure_for_tests(64, 1, 1);
         let params = KdfParams::fresh(cost);
         let pass = SecretString::from("correct horse".to_owned());
         let a = MasterKey::derive(&pass, &params).expect("derive");

@@ -50,6 +50,7 @@
 //! - **Partitioned.** [`VaultStore::account`] handles never see each other's data.
 //! - **Backed up live.** [`VaultStore::backup`] writes a consistent copy of an open
 //!   store (writers wait meanwhile) that opens with the same key.
+//! - **Compactable.** [`Builder::compact`] rewrites a closed store so deleted ciphertext leaves its files.
 //!
 //! ## What it is not
 //!
@@ -83,13 +84,16 @@
 
 mod backup;
 mod codec;
+mod compact;
 mod config;
 mod durability;
 mod engine;
 mod error;
 mod fsutil;
 mod id;
+mod kdf;
 mod key;
+mod key_file;
 mod layout;
 mod lock;
 mod migrate;
@@ -102,6 +106,7 @@ mod rotate;
 mod seal;
 mod session;
 mod store;
+mod target_dir;
 mod timestamp;
 mod validate;
 mod verify;
@@ -110,6 +115,7 @@ mod verify;
 #[doc(hidden)]
 pub mod fuzzing;
 
+pub use compact::CompactReport;
 pub use config::Builder;
 pub use durability::Durability;
 pub use error::{Error, Result};

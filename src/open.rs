@@ -17,8 +17,17 @@ use crate::lock::{read_header, write_header, DirLock};
 use crate::records::{KeySlot, KeyState, StoreMeta};
 use crate::seal::{KeyHandle, Keyring};
 use crate::store::{Inner, VaultStore, DEFAULT_ACCOUNT};
+use crate::target_dir;
 
-pub(crate) fn open(options: Builder) -> Result<VaultStore> {
+pub(crate) fn open(mut options: Builder) -> Result<VaultStore> {
+    options.kdf_cost.check(options.max_kdf_memory_kib)?;
+    // The cost carries the choice to a later rotate_to_passphrase.
+    options.kdf_cost = options
+        .kdf_cost
+        .allowing_weak_passphrases(options.allow_weak_passphrase);
+    if let Some(KeySource::Passphrase(_, cost)) = &mut options.key {
+        *cost = options.kdf_cost;
+    }
     let dir = &options.dir;
     let source = options.key.as_ref().ok_or_else(|| {
         Error::invalid(
@@ -26,21 +35,10 @@ pub(crate) fn open(options: Builder) -> Result<VaultStore> {
             "key: no master key given; use .key(), .key_file() or .passphrase()",
         )
     })?;
-    let is_store = fsutil::may_hold_store(dir)
-        .map_err(|e| Error::io(format!("reading the store directory {}", dir.display()), e))?;
-    if !is_store {
-        // Never make a store in, or change the permissions of, a directory of other files.
-        return Err(Error::invalid(
-            "path",
-            format!(
-                "path: {} holds other files and no vaultstore store; open an empty or new directory",
-                dir.display()
-            ),
-        ));
-    }
-    fsutil::create_private_dir(dir)
-        .map_err(|e| Error::io(format!("creating the store directory {}", dir.display()), e))?;
+    target_dir::check_store_path(dir)?;
+    target_dir::prepare(dir, "the store directory")?;
     let lock = DirLock::acquire(dir)?;
+    crate::compact::recover(dir)?;
     let header = read_header(dir)?;
     let header_version = header.map(|(version, _)| version);
     let header = header.map(|(_, id)| id);
@@ -76,7 +74,7 @@ pub(crate) fn open(options: Builder) -> Result<VaultStore> {
 
     let state: KeyState = read_meta(&engine, META_KEYS, "the key record")?
         .ok_or_else(|| Error::corrupted("the key record is missing"))?;
-    let keyring = unlock(&state, source, &store_id)?;
+    let keyring = unlock(&state, source, &store_id, options.max_kdf_memory_kib)?;
     let resume_rotation = keyring.previous.is_some();
     let last_id: Option<Vec<u8>> = engine.meta.get(META_LAST_ID)?.map(|v| v.to_vec());
     let floor = last_id.as_deref().and_then(RawId::from_slice);
@@ -173,11 +171,12 @@ fn key_without_kdf(source: &KeySource) -> Result<MasterKey> {
     }
 }
 
-/// The key `source` gives for `slot`: a passphrase is derived with the slot's salt.
-fn key_for(source: &KeySource, slot: &KeySlot) -> Result<Option<MasterKey>> {
+/// The key `source` gives for `slot`: a passphrase is derived with the slot's salt and
+/// cost, once the cost is known to be within bounds.
+fn key_for(source: &KeySource, slot: &KeySlot, max_kib: u32) -> Result<Option<MasterKey>> {
     match (source, &slot.kdf) {
         (KeySource::Passphrase(passphrase, _), Some(kdf)) => {
-            MasterKey::derive(passphrase, kdf).map(Some)
+            MasterKey::derive_within(passphrase, kdf, max_kib).map(Some)
         }
         (KeySource::Passphrase(..), None) => Ok(None),
         (other, _) => key_without_kdf(other).map(Some),
@@ -187,8 +186,13 @@ fn key_for(source: &KeySource, slot: &KeySlot) -> Result<Option<MasterKey>> {
 /// Checks the key against the store. With the current key: the store opens (unless a
 /// rotation is unfinished). With a rotation's next key: the store opens with both keys,
 /// so the caller can finish the rotation.
-fn unlock(state: &KeyState, source: &KeySource, store_id: &[u8; 16]) -> Result<Keyring> {
-    if let Some(key) = key_for(source, &state.current)? {
+fn unlock(
+    state: &KeyState,
+    source: &KeySource,
+    store_id: &[u8; 16],
+    max_kib: u32,
+) -> Result<Keyring> {
+    if let Some(key) = key_for(source, &state.current, max_kib)? {
         let handle = KeyHandle::new(state.current.id, key);
         if handle.opens_check(&state.current.check, store_id) {
             return match state.rotation {
@@ -201,7 +205,7 @@ fn unlock(state: &KeyState, source: &KeySource, store_id: &[u8; 16]) -> Result<K
         }
     }
     if let Some(rotation) = &state.rotation {
-        if let Some(key) = key_for(source, &rotation.next)? {
+        if let Some(key) = key_for(source, &rotation.next, max_kib)? {
             let next = KeyHandle::new(rotation.next.id, key);
             if next.opens_check(&rotation.next.check, store_id) {
                 let previous = next

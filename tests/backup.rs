@@ -14,7 +14,7 @@ const WRITERS: usize = 2;
 #[test]
 fn a_backup_taken_during_writes_holds_every_acknowledged_write() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(dir.path());
+    let store = open(&dir.path().join("store"));
     let acked: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
     let writers: Vec<_> = (0..WRITERS)
@@ -64,7 +64,7 @@ fn a_backup_taken_during_writes_holds_every_acknowledged_write() {
 #[test]
 fn a_backup_opens_only_with_the_key_of_its_time() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(dir.path());
+    let store = open(&dir.path().join("store"));
     let v = create_vault(&store, "main", &[("https://a.example/mcp", "fake-token-a")]);
     store
         .rotate_key(vaultstore::MasterKey::from_bytes([9; 32]))

@@ -5,11 +5,7 @@ mod common;
 use common::*;
 use vaultstore::{Error, KdfCost, MasterKey, VaultStore};
 
-const CHEAP: KdfCost = KdfCost {
-    memory_kib: 256,
-    iterations: 1,
-    parallelism: 1,
-};
+const CHEAP: KdfCost = KdfCost::insecure_for_tests(256, 1, 1);
 
 fn open_with(dir: &tempfile::TempDir, key: [u8; 32]) -> Result<VaultStore, Error> {
     VaultStore::open(dir.path(), MasterKey::from_bytes(key))
@@ -145,6 +141,7 @@ fn rotating_to_a_passphrase_works() {
         let store = VaultStore::builder(dir.path())
             .key(MasterKey::from_bytes(KEY))
             .kdf_cost(CHEAP)
+            .allow_weak_passphrase()
             .open()
             .expect("open");
         let id = vault_with(&store, "v", "https://v.example/", "tok").id;

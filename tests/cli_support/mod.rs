@@ -38,14 +38,16 @@ pub struct Env {
 }
 
 impl Env {
-    /// A fresh store made by `vaultstore init` with a key file.
+    /// A fresh store made by `vaultstore init` with a key file (in the config directory).
     pub fn new() -> Env {
-        let env = Env::empty();
-        env.cmd().arg("init").assert().success();
+        let mut env = Env::empty();
+        let answer = env.json(&["init"], "");
+        env.key = PathBuf::from(answer["key_file"].as_str().expect("a key file"));
         env
     }
 
-    /// Paths for a store, but no store yet.
+    /// Paths for a store, but no store yet; `key` is where earlier versions put the
+    /// key file (beside the store).
     pub fn empty() -> Env {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = dir.path().join("store");
@@ -57,8 +59,15 @@ impl Env {
     /// stdin not a terminal.
     pub fn cmd(&self) -> Command {
         let mut cmd = bare();
-        cmd.arg("--store").arg(&self.store);
+        cmd.env("XDG_CONFIG_HOME", self.config_dir())
+            .arg("--store")
+            .arg(&self.store);
         cmd
+    }
+
+    /// The platform config directory the program sees (new key files go there).
+    pub fn config_dir(&self) -> PathBuf {
+        self.dir.path().join("config")
     }
 
     /// Runs `args` with `--json` and `stdin`; returns the exit code, stdout and stderr.
@@ -130,7 +139,8 @@ impl Env {
 pub fn bare() -> Command {
     let mut cmd = Command::cargo_bin("vaultstore").expect("the binary (--features cli)");
     cmd.env_remove("VAULTSTORE_PATH")
-        .env_remove("VAULTSTORE_KEY_FILE");
+        .env_remove("VAULTSTORE_KEY_FILE")
+        .env_remove("XDG_CONFIG_HOME");
     cmd
 }
 

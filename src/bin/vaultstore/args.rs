@@ -27,7 +27,8 @@ pub struct Global {
     /// ~/.local/share/vaultstore/store.
     #[arg(long, global = true, env = "VAULTSTORE_PATH", value_name = "DIR")]
     pub store: Option<PathBuf>,
-    /// The master key file (64 hex digits). Default: <store>.key, beside the store.
+    /// The master key file (64 hex digits). Default: <store>.key beside the store if it
+    /// exists (earlier versions), else <config dir>/vaultstore/keys/<name>-<hash>.key.
     #[arg(long, global = true, env = "VAULTSTORE_KEY_FILE", value_name = "PATH")]
     pub key_file: Option<PathBuf>,
     /// Use a passphrase instead of a key file, asked on the terminal without echo.
@@ -65,7 +66,7 @@ pub enum Command {
     Resolve(ResolveArgs),
     /// Re-seal every token under a new key (a new key file, or a new passphrase).
     #[command(after_help = "Example:\n  \
-        vaultstore rotate-key --new-key-file ~/.local/share/vaultstore/store.key.new\n\n\
+        vaultstore rotate-key --new-key-file ~/.config/vaultstore/keys/new.key --destroy-old-key\n\n\
         The new key file is written first; after the rotation only it opens the store.")]
     RotateKey(RotateArgs),
     /// Check every record, index entry and sealed token of the store (all accounts).
@@ -79,6 +80,12 @@ pub enum Command {
         keep the key file apart from it."
     )]
     Backup(BackupArgs),
+    /// Rewrite the store's live data into fresh files, dropping deleted tokens' ciphertext.
+    #[command(after_help = "Example:\n  vaultstore compact\n\n\
+        The store must not be open elsewhere. Old files are overwritten with zeros and\n\
+        removed; a crash midway leaves the old store or the new one. After rotate-key,\n\
+        compact leaves no ciphertext under the old key in the store.")]
+    Compact,
 }
 
 #[derive(Args)]
@@ -265,9 +272,15 @@ pub struct ResolveArgs {
 }
 
 #[derive(Args)]
-#[group(required = true, multiple = false)]
+#[command(group(
+    clap::ArgGroup::new("new_key")
+        .required(true)
+        .multiple(false)
+        .args(["new_key_file", "new_passphrase", "new_passphrase_stdin"])
+))]
 pub struct RotateArgs {
-    /// Generate the new key into this file (must not exist) before rotating.
+    /// Generate the new key into this file (must not exist; its directory must) before
+    /// rotating.
     #[arg(long, value_name = "PATH")]
     pub new_key_file: Option<PathBuf>,
     /// Rotate to a passphrase asked on the terminal (twice, without echo).
@@ -276,6 +289,11 @@ pub struct RotateArgs {
     /// Rotate to a passphrase read from stdin (the line after --passphrase-stdin's).
     #[arg(long)]
     pub new_passphrase_stdin: bool,
+    /// After the rotation, destroy the old key file: overwrite it with zeros, fsync,
+    /// remove it. Without this, the old key file still opens backups and copies made
+    /// before the rotation.
+    #[arg(long)]
+    pub destroy_old_key: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -27,7 +27,7 @@ pub fn help_text() -> String {
         (0, "success"),
         (
             USAGE,
-            "usage error (bad flag, no token source, no store yet)",
+            "usage error (bad flag, no token source, no store yet, no such key file)",
         ),
         (INVALID_REQUEST, "invalid request (invalid_request_error)"),
         (NOT_FOUND, "not found (not_found_error)"),

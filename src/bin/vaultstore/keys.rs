@@ -6,7 +6,7 @@ use serde_json::json;
 use vaultstore::{MasterKey, RotationReport, VaultStore};
 
 use crate::args::RotateArgs;
-use crate::exit::{Failure, Outcome};
+use crate::exit::{usage, Failure, Outcome};
 use crate::open::{self, KeyChoice};
 use crate::progress::spin;
 use crate::secrets;
@@ -33,11 +33,19 @@ pub fn init(cx: &mut Context) -> Outcome {
     let (key, key_file) = match passphrase {
         Some(pass) => (KeyChoice::Passphrase(pass), None),
         None => {
-            let file = global
-                .key_file
-                .clone()
-                .unwrap_or_else(|| open::default_key_file(&dir));
-            new_key_file(&file)?;
+            let legacy = open::legacy_key_file(&dir);
+            if global.key_file.is_none() && legacy.exists() {
+                return Err(Failure::Conflict(format!(
+                    "a key file {} already exists beside the store path; move it away or \
+                     pass --key-file PATH",
+                    legacy.display()
+                )));
+            }
+            let (file, ours) = match &global.key_file {
+                Some(file) => (file.clone(), false),
+                None => (open::new_key_file(&dir)?, true),
+            };
+            new_key_file(&file, ours)?;
             (KeyChoice::File(file.clone()), Some(file))
         }
     };
@@ -52,8 +60,10 @@ pub fn init(cx: &mut Context) -> Outcome {
         let mut text = format!("Created a store at {}\n", dir.display());
         match &key_file {
             Some(file) => text.push_str(&format!(
-                "Key file: {} (0600). Keep it safe, and apart from copies of the store: \
-                 without it the store cannot be opened.",
+                "Key file: {} (0600), apart from the store's data. Keep it safe and out of \
+                 backups of the store: without it the store cannot be opened, and with it \
+                 anyone holding a copy can. On the same disk it does not protect against \
+                 a stolen disk: use a passphrase or keep the key on other media.",
                 file.display()
             )),
             None => text.push_str(
@@ -66,8 +76,10 @@ pub fn init(cx: &mut Context) -> Outcome {
     Ok(())
 }
 
-/// Writes a fresh random key to a new 0600 file, refusing to replace one.
-fn new_key_file(file: &Path) -> Result<(), Failure> {
+/// Writes a fresh random key to a new 0600 file, refusing to replace one. Missing
+/// directories are made (0700) only on the default path (`ours`): a path the user typed
+/// must be in an existing directory, so a typo does not create a tree of directories.
+fn new_key_file(file: &Path, ours: bool) -> Result<(), Failure> {
     if file.exists() {
         return Err(Failure::Conflict(format!(
             "the key file {} already exists; move it away or pass --key-file PATH",
@@ -75,24 +87,49 @@ fn new_key_file(file: &Path) -> Result<(), Failure> {
         )));
     }
     if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| {
-            Failure::Store(vaultstore::Error::Io {
-                context: format!("creating {}", parent.display()),
-                source: e,
-            })
-        })?;
+        if !parent.is_dir() {
+            if !ours {
+                return Err(usage(format!(
+                    "the directory {} of the key file does not exist; create it \
+                     (mkdir -m 700 {}) or choose another path",
+                    parent.display(),
+                    parent.display()
+                )));
+            }
+            private_dirs(parent).map_err(|e| {
+                Failure::Store(vaultstore::Error::Io {
+                    context: format!("creating {}", parent.display()),
+                    source: e,
+                })
+            })?;
+        }
     }
     Ok(MasterKey::generate().write_to_file(file)?)
+}
+
+/// Creates `dir` and its missing parents, each 0700 on Unix.
+fn private_dirs(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
 }
 
 pub fn rotate(args: RotateArgs, cx: &mut Context) -> Outcome {
     let store = cx.store()?;
     let old_key_file = open::key_file_in_use(&cx.global, store.path());
+    if args.destroy_old_key && old_key_file.is_none() {
+        return Err(usage(
+            "--destroy-old-key: the store is opened with a passphrase, so there is no old \
+             key file to destroy",
+        ));
+    }
     let (report, new_file): (RotationReport, Option<PathBuf>) = match &args.new_key_file {
         Some(file) => {
             // Written (and read back) before anything changes: a rotation cut short is
             // finished by opening the store with this new key.
-            new_key_file(file)?;
+            new_key_file(file, false)?;
             let key = MasterKey::from_file(file)?;
             let report = spin("re-sealing tokens", || store.rotate_key(key))?;
             (report, Some(file.clone()))
@@ -109,11 +146,38 @@ pub fn rotate(args: RotateArgs, cx: &mut Context) -> Outcome {
             (report, None)
         }
     };
+    let destroyed = match (&old_key_file, args.destroy_old_key) {
+        (Some(old), true) => {
+            destroy_key_file(old).map_err(|e| {
+                Failure::Store(vaultstore::Error::Io {
+                    context: format!(
+                        "rotated to key {}, but destroying the old key file {} failed",
+                        report.key_id,
+                        old.display()
+                    ),
+                    source: e,
+                })
+            })?;
+            true
+        }
+        _ => false,
+    };
+    if let (Some(old), false) = (&old_key_file, destroyed) {
+        eprintln!(
+            "vaultstore: warning: the old key file {} still opens backups and copies of the \
+             store made before this rotation (and, until `vaultstore compact`, old \
+             ciphertext left in the store's files). Destroy it unless you need those: \
+             rotate with --destroy-old-key, or shred it yourself.",
+            old.display()
+        );
+    }
     let answer = json!({
         "key_id": report.key_id,
         "tokens_resealed": report.tokens_resealed,
         "tokens_unreadable": report.tokens_unreadable,
         "key_file": new_file,
+        "old_key_file": old_key_file,
+        "old_key_file_destroyed": destroyed,
     });
     cx.out.show(&answer, || {
         let old = match &old_key_file {
@@ -133,6 +197,12 @@ pub fn rotate(args: RotateArgs, cx: &mut Context) -> Outcome {
             "Rotated to key {}: {} token(s) re-sealed.\n{keep}\n{old} no longer opens it.",
             report.key_id, report.tokens_resealed
         );
+        if destroyed {
+            text.push_str(" It was overwritten with zeros and removed.");
+        }
+        text.push_str(
+            "\nRun `vaultstore compact` to drop the old ciphertext from the store's files.",
+        );
         if report.tokens_unreadable > 0 {
             text.push_str(&format!(
                 "\n{} token(s) failed their integrity check and stay unreadable: run \
@@ -150,4 +220,19 @@ pub fn rotate(args: RotateArgs, cx: &mut Context) -> Outcome {
         text
     });
     Ok(())
+}
+
+/// Overwrites a key file with zeros, fsyncs it, removes it and fsyncs its directory.
+/// Best effort against recovery: a copy-on-write file system or an SSD may keep the old
+/// blocks.
+fn destroy_key_file(path: &Path) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new().write(true).open(path)?;
+    let len = file.metadata()?.len();
+    file.write_all(&vec![0u8; len as usize])?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::remove_file(path)?;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+    std::fs::File::open(dir.unwrap_or(Path::new(".")))?.sync_all()
 }

@@ -3,6 +3,7 @@
 
 mod args;
 mod backup;
+mod compact;
 mod credential;
 mod exit;
 mod keys;
@@ -85,5 +86,6 @@ fn run(command: Command, cx: &mut Context) -> Outcome {
         Command::RotateKey(args) => keys::rotate(args, cx),
         Command::Verify => verify::run(cx),
         Command::Backup(args) => backup::run(args, cx),
+        Command::Compact => compact::run(cx),
     }
 }

@@ -21,12 +21,67 @@ pub fn store_dir(global: &Global) -> Result<PathBuf, Failure> {
         .ok_or_else(|| usage("no platform data directory here: pass --store DIR"))
 }
 
-/// The key file by default: `<store>.key`, a sibling of the store directory, so that
-/// copying the directory (a backup) does not copy the key with it.
-pub fn default_key_file(store: &Path) -> PathBuf {
+/// Where earlier versions put the key file: `<store>.key`, beside the store directory.
+/// Still used when it exists, so existing stores keep opening.
+pub fn legacy_key_file(store: &Path) -> PathBuf {
     let mut name = OsString::from(store.as_os_str());
     name.push(".key");
     PathBuf::from(name)
+}
+
+/// Where `init` puts a new store's key file: in the platform config directory, apart
+/// from the data directory, so that copying or syncing the data does not take the key:
+/// `<config dir>/vaultstore/keys/<store name>-<hash of the store's full path>.key`.
+pub fn new_key_file(store: &Path) -> Result<PathBuf, Failure> {
+    let config = dirs::config_dir()
+        .ok_or_else(|| usage("no platform config directory here: pass --key-file PATH"))?;
+    let full = full_path(store);
+    let name = full
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "store".to_owned());
+    let hash = fnv1a(full.as_os_str().as_encoded_bytes());
+    Ok(config
+        .join("vaultstore")
+        .join("keys")
+        .join(format!("{name}-{hash:016x}.key")))
+}
+
+/// The key file an existing store opens with by default: the legacy one beside it if
+/// present, else the one `init` would make.
+fn default_key_file(store: &Path) -> Option<PathBuf> {
+    let legacy = legacy_key_file(store);
+    if legacy.exists() {
+        return Some(legacy);
+    }
+    new_key_file(store).ok()
+}
+
+/// `store` made absolute with its longest existing ancestor resolved, so the same store
+/// gets the same key path before `init` creates it and after.
+fn full_path(store: &Path) -> PathBuf {
+    let absolute = std::path::absolute(store).unwrap_or_else(|_| store.to_owned());
+    let mut rest = Vec::new();
+    let mut existing = absolute.as_path();
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            return rest.iter().rev().fold(real, |path, part| path.join(part));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_owned());
+                existing = parent;
+            }
+            _ => return absolute,
+        }
+    }
+}
+
+/// FNV-1a, 64 bits: a stable name for a path (std's hasher may change between releases).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// How the store's key is given.
@@ -36,8 +91,8 @@ pub enum KeyChoice {
 }
 
 /// The key to open an existing store with: a passphrase if asked for, else the key
-/// file (`--key-file`, `VAULTSTORE_KEY_FILE` or `<store>.key`); with none of these
-/// present, a passphrase prompt on a terminal.
+/// file (`--key-file`, `VAULTSTORE_KEY_FILE`, `<store>.key` if present, or the one in
+/// the config directory); with none of these present, a passphrase prompt on a terminal.
 fn existing_key(global: &Global, store: &Path, stdin: &mut Stdin) -> Result<KeyChoice, Failure> {
     if global.passphrase_stdin {
         return Ok(KeyChoice::Passphrase(stdin.line("the passphrase")?));
@@ -46,15 +101,25 @@ fn existing_key(global: &Global, store: &Path, stdin: &mut Stdin) -> Result<KeyC
         return passphrase_prompt().map(KeyChoice::Passphrase);
     }
     if let Some(file) = key_file_in_use(global, store) {
+        if global.key_file.is_some() && !file.exists() {
+            // A usage mistake, not an I/O failure of the store.
+            return Err(usage(format!(
+                "the key file {} (from --key-file or VAULTSTORE_KEY_FILE) does not exist; \
+                 pass the path of this store's key file",
+                file.display()
+            )));
+        }
         return Ok(KeyChoice::File(file));
     }
-    let file = default_key_file(store);
+    let wanted = new_key_file(store)
+        .map(|f| format!(" nor {}", f.display()))
+        .unwrap_or_default();
     secrets::prompt(
         "Passphrase (hidden): ",
         &format!(
-            "no key: {} does not exist; pass --key-file PATH, or --passphrase-stdin for a \
-             store made with a passphrase",
-            file.display()
+            "no key: neither {}{wanted} exists; pass --key-file PATH, or --passphrase-stdin \
+             for a store made with a passphrase",
+            legacy_key_file(store).display()
         ),
     )
     .map(KeyChoice::Passphrase)
@@ -65,11 +130,10 @@ pub fn key_file_in_use(global: &Global, store: &Path) -> Option<PathBuf> {
     if global.passphrase || global.passphrase_stdin {
         return None;
     }
-    let file = global
-        .key_file
-        .clone()
-        .unwrap_or_else(|| default_key_file(store));
-    (global.key_file.is_some() || file.exists()).then_some(file)
+    match &global.key_file {
+        Some(file) => Some(file.clone()),
+        None => default_key_file(store).filter(|file| file.exists()),
+    }
 }
 
 pub fn passphrase_prompt() -> Result<SecretString, Failure> {
@@ -82,7 +146,32 @@ pub fn passphrase_prompt() -> Result<SecretString, Failure> {
 /// Opens an existing store in the account asked for. A missing store is a usage
 /// error, not a new empty store: a mistyped path must not look like "no vaults".
 pub fn open(global: &Global, stdin: &mut Stdin) -> Result<VaultStore, Failure> {
+    let (dir, key) = existing_store(global, stdin)?;
+    let store = with_key(VaultStore::builder(&dir), key).open()?;
+    match &global.account {
+        Some(name) => Ok(store.account(name)?),
+        None => Ok(store),
+    }
+}
+
+/// An existing store's directory and the key to open it with (not opened yet).
+pub fn existing_store(global: &Global, stdin: &mut Stdin) -> Result<(PathBuf, KeyChoice), Failure> {
     let dir = store_dir(global)?;
+    if dir.exists() && !dir.is_dir() {
+        return Err(usage(format!(
+            "{} is a file, not a store directory: pass the store's directory with --store \
+             DIR (or VAULTSTORE_PATH)",
+            dir.display()
+        )));
+    }
+    if !is_store(&dir) && is_occupied(&dir) {
+        return Err(usage(format!(
+            "{} is a directory of other files with no store in it (no HEADER or data): \
+             pass the store's own directory with --store DIR, or make a store in a new \
+             directory with `vaultstore init`",
+            dir.display()
+        )));
+    }
     if !is_store(&dir) {
         return Err(usage(format!(
             "no store at {}: create one with `vaultstore init`, or pass --store DIR \
@@ -91,11 +180,7 @@ pub fn open(global: &Global, stdin: &mut Stdin) -> Result<VaultStore, Failure> {
         )));
     }
     let key = existing_key(global, &dir, stdin)?;
-    let store = with_key(VaultStore::builder(&dir), key).open()?;
-    match &global.account {
-        Some(name) => Ok(store.account(name)?),
-        None => Ok(store),
-    }
+    Ok((dir, key))
 }
 
 pub fn with_key(builder: Builder, key: KeyChoice) -> Builder {
