@@ -36,12 +36,23 @@
 //!
 //! ## What it guarantees
 //!
-//! - **Tokens are write-only.** Accepted on create, never returned, serialized,
-//!   `Debug`-printed or put in an error; only [`Session::bearer_token`] reads one.
+//! - **Secrets are write-only.** Access tokens, refresh tokens and client secrets are
+//!   accepted on create and update, never returned, serialized, `Debug`-printed or put
+//!   in an error; only [`Session::bearer_token`] reads an access token.
 //! - **Sealed at rest** with AES-256-GCM-SIV, a fresh random nonce per seal, bound by
-//!   associated data to account, vault, credential, URL, protocol and type: a sealed
-//!   token copied onto another record, or stored under another URL, fails with
-//!   [`Error::Corrupted`] instead of reaching the wrong server.
+//!   associated data to account, vault, credential, URL, protocol, type, a random
+//!   per-credential binding and the secret's field: a sealed secret copied onto another
+//!   record, another URL or another field fails with [`Error::Corrupted`] instead of
+//!   reaching the wrong server.
+//! - **Records authenticated.** Vault and credential records carry a MAC under the
+//!   master key; a lookup checks a token against its credential's record, so an edited
+//!   record, or a token written back after an archive, gives [`Error::Corrupted`].
+//!   Undetectable: rolling back the whole store, or one credential's record and token
+//!   together, to an older consistent copy.
+//! - **OAuth tokens that stay valid.** An `mcp_oauth` access token that expires within
+//!   [`Builder::refresh_margin`] is refreshed (RFC 6749 §6) and the answer stored
+//!   durably before a session hands it out, one request per credential at a time; a
+//!   failure is [`Error::Refresh`] and recorded on the credential, never the stale token.
 //! - **Durable by default.** A changing call returns once the change is flushed and
 //!   fsynced ([`Durability::Immediate`]); concurrent writers share fsyncs. Each change,
 //!   record and index entries together, is one transaction: a crash leaves the store
@@ -64,7 +75,8 @@
 //!
 //! `display_name` 1–255 characters; metadata ≤ 16 pairs (keys ≤ 64, values ≤ 512
 //! characters); `mcp_server_url` an absolute http(s) URL ≤ 2048 characters;
-//! `access_token` 1–8192 bytes; 20 active credentials per vault
+//! every secret 1–8192 bytes; `token_endpoint` https (http only to a loopback host);
+//! 20 active credentials per vault
 //! ([`Builder::max_active_credentials`]); list pages 1–100 items (default 20).
 //!
 //! ## Decisions where the specification is silent
@@ -81,6 +93,23 @@
 //!   missing one with `not_found_error`. An empty session resolves nothing.
 //! - Timestamps never go backwards within a store: if the wall clock steps back, new
 //!   items take the latest time issued, so ids, `created_at` and list order agree.
+//! - Request bodies refuse unknown fields (a typo such as `metdata` is an error, not
+//!   silently dropped metadata), in every body. A flat-shape `static_bearer` without
+//!   `access_token` keeps the seeds' message.
+//! - Refresh: only `invalid_grant` (or an expired token with no refresh token) marks a
+//!   credential as needing a new login; other OAuth errors back off from 5 minutes to an
+//!   hour, transient ones (network, timeout, 429, 5xx, malformed answer) from 1 second to
+//!   5 minutes, and the refresh token is kept. Lookups during a backoff fail at once with
+//!   the recorded error. A refresh's answer is fsynced whatever the durability mode. A
+//!   refresh does not change `updated_at` (that is the caller's last change); it sets
+//!   `refresh_state.last_refreshed_at`. The requested `scope` stays as configured; the
+//!   granted one is `refresh_state.granted_scope`. A token whose expiry is unknown is
+//!   handed out as it is; one the endpoint issues with less than the margin left is
+//!   handed out once (it is the freshest there is) and refreshed on the next lookup.
+//! - `update_credential` with new tokens clears a recorded refresh failure; the client
+//!   secret of a public (`none`) client cannot be set, and refresh secrets cannot be
+//!   added to a credential created without refresh settings (create a new one).
+//! - Format-1 stores migrate to format 2 when first opened with the key.
 
 mod backup;
 mod codec;

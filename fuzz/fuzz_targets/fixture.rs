@@ -10,8 +10,6 @@ pub struct Fixture {
     _dir: tempfile::TempDir,
     pub store: VaultStore,
     pub vault: String,
-    // Only the ids target looks up the credential.
-    #[allow(dead_code)]
     pub credential: String,
 }
 

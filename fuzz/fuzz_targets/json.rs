@@ -1,5 +1,6 @@
-//! Arbitrary JSON bodies into `CreateVault`, `CreateCredential`, `ListParams` and
-//! `UpdateVault`: parsing never panics, and what parses goes through the store and
+//! Arbitrary JSON bodies into `CreateVault`, `CreateCredential` (flat and `auth`
+//! shapes, static_bearer and mcp_oauth), `ListParams`, `UpdateVault` and
+//! `UpdateCredential`: parsing never panics, and what parses goes through the store and
 //! comes back as sent (name, metadata, URL), or is refused as the caller's error.
 #![no_main]
 
@@ -7,7 +8,7 @@
 mod fixture;
 
 use fixture::fixture;
-use vaultstore::{CreateCredential, CreateVault, ListParams, UpdateVault};
+use vaultstore::{CreateCredential, CreateVault, ListParams, UpdateCredential, UpdateVault};
 
 /// A refusal must be the caller's error, never a storage error.
 fn callers_error(e: &vaultstore::Error) -> bool {
@@ -59,6 +60,12 @@ libfuzzer_sys::fuzz_target!(|json: &str| {
                 };
                 f.store.update_vault(&f.vault, reset).expect("reset");
             }
+            Err(e) => assert!(callers_error(&e), "{e:?}"),
+        }
+    }
+    if let Ok(update) = UpdateCredential::from_json(json) {
+        match f.store.update_credential(&f.vault, &f.credential, update) {
+            Ok(c) => assert_eq!(c.id, f.credential),
             Err(e) => assert!(callers_error(&e), "{e:?}"),
         }
     }
