@@ -11,6 +11,7 @@ mod output;
 mod progress;
 mod resolve;
 mod secrets;
+mod stdin;
 mod vault;
 mod verify;
 

@@ -43,9 +43,11 @@ fn create(args: CreateVaultArgs, cx: &mut Context) -> Outcome {
     // Open first: with --passphrase-stdin the passphrase is stdin's first line.
     let store = cx.store()?;
     let request = match (&args.body, &args.name) {
-        (Some(path), _) if path.as_os_str() == "-" => body(cx.stdin.rest("the body")?)?,
-        (Some(path), _) => body(secrets::from_file(path, "the body")?)?,
-        (None, None) if cx.out.json => body(cx.stdin.rest("the body")?)?,
+        (Some(path), _) if path.as_os_str() == "-" => {
+            body(cx.stdin.rest("the body", &secrets::BODY)?)?
+        }
+        (Some(path), _) => body(secrets::from_file(path, "the body", &secrets::BODY)?)?,
+        (None, None) if cx.out.json => body(cx.stdin.rest("the body", &secrets::BODY)?)?,
         (None, None) => {
             return Err(usage(
                 "give --name (and --credential URL --protocol P), or the API's JSON body \
