@@ -39,7 +39,9 @@ fn resolve_names_the_credential_and_hides_the_token() {
         .args(["resolve", "--vault", &vault, "--url", URL, "--reveal"])
         .assert()
         .success()
-        .stdout(predicate::str::contains(format!("access_token   {TOKEN}")));
+        .stdout(predicate::str::contains(format!(
+            "access_token    {TOKEN}\n"
+        )));
     let revealed = env.json(
         &["resolve", "--vault", &vault, "--url", URL, "--reveal"],
         "",
