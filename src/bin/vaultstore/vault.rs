@@ -19,8 +19,9 @@ pub fn run(command: VaultCommand, cx: &mut Context) -> Outcome {
             Ok(())
         }
         VaultCommand::List(args) => {
+            let backwards = args.before.is_some();
             let page = cx.store()?.list_vaults(&list_params(args))?;
-            cx.out.vault_page(&page);
+            cx.out.vault_page(&page, backwards);
             Ok(())
         }
         VaultCommand::Update(args) => update(args, cx),
