@@ -115,6 +115,29 @@ fn the_seed_body_works_as_is_on_stdin_and_from_a_file() {
 }
 
 #[test]
+fn a_body_on_stdin_needs_no_flag_in_either_output_form() {
+    let env = Env::new();
+    env.cmd()
+        .args(["vault", "create"])
+        .write_stdin(SEED_BODY)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("my-mcp-vault"));
+    // An empty stdin is no body: the usage error says what to give.
+    env.cmd()
+        .args(["vault", "create"])
+        .write_stdin("")
+        .assert()
+        .code(USAGE)
+        .stderr(predicate::str::contains("--name"));
+    env.cmd()
+        .args(["vault", "create", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("not a terminal"));
+}
+
+#[test]
 fn create_checks_its_input() {
     let env = Env::new();
     // No credential: the API's own rule and message.

@@ -48,18 +48,31 @@ fn create(args: CreateVaultArgs, cx: &mut Context) -> Outcome {
             body(cx.stdin.rest("the body", &secrets::BODY)?)?
         }
         (Some(path), _) => body(secrets::from_file(path, "the body", &secrets::BODY)?)?,
-        (None, None) if cx.out.json => body(cx.stdin.rest("the body", &secrets::BODY)?)?,
-        (None, None) => {
-            return Err(usage(
-                "give --name (and --credential URL --protocol P), or the API's JSON body \
-                 with --body FILE, --body - or --json on stdin",
-            ))
-        }
         (None, Some(name)) => from_flags(name, &args, &mut cx.stdin)?,
+        (None, None) => body_on_stdin(&mut cx.stdin)?,
     };
     let vault = store.create_vault(request)?;
     cx.out.vault(&vault);
     Ok(())
+}
+
+/// Without --name or --body, the body comes on stdin (`vault create < body.json`),
+/// unless stdin is a terminal: typing JSON there is never what was meant.
+fn body_on_stdin(stdin: &mut Stdin) -> Result<CreateVault, Failure> {
+    let nothing = || {
+        usage(
+            "give --name (and --credential URL --protocol P), or the API's JSON body on \
+             stdin or with --body FILE",
+        )
+    };
+    if stdin.is_terminal() {
+        return Err(nothing());
+    }
+    let json = stdin.rest("the body", &secrets::BODY)?;
+    if json.expose_secret().trim().is_empty() {
+        return Err(nothing());
+    }
+    body(json)
 }
 
 fn body(json: vaultstore::secrecy::SecretString) -> Result<CreateVault, Failure> {
