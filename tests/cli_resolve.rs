@@ -134,3 +134,20 @@ fn accounts_do_not_see_each_other() {
     );
     env.fails(&["--account", "bad name!", "vault", "list"], "", INVALID);
 }
+
+#[test]
+fn resolve_prints_the_stored_url_not_the_query() {
+    let env = Env::new();
+    let stored = "https://Example.com/%6Dcp";
+    let vault = env.vault("v", stored);
+    let query = "HTTPS://EXAMPLE.com:443/mcp";
+    let found = env.json(&["resolve", "--vault", &vault, "--url", query], "");
+    assert_eq!(found["mcp_server_url"], stored);
+    env.cmd()
+        .args(["resolve", "--vault", &vault, "--url", query])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "mcp_server_url  {stored}\n"
+        )));
+}

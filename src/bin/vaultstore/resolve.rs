@@ -24,7 +24,8 @@ struct Answer<'a> {
 }
 
 pub fn run(args: ResolveArgs, cx: &mut Context) -> Outcome {
-    let session = cx.store()?.session(&args.vaults)?;
+    let store = cx.store()?;
+    let session = store.session(&args.vaults)?;
     let Some(found) = session.resolve(&args.url)? else {
         return Err(Error::NotFound {
             message: format!(
@@ -35,11 +36,13 @@ pub fn run(args: ResolveArgs, cx: &mut Context) -> Outcome {
         }
         .into());
     };
+    // What was resolved: the credential's URL as stored, not the spelling asked for.
+    let credential = store.get_credential(&found.vault_id, &found.credential_id)?;
     let answer = Answer {
         vault_id: &found.vault_id,
         credential_id: &found.credential_id,
         protocol: found.protocol.as_str(),
-        mcp_server_url: &args.url,
+        mcp_server_url: &credential.mcp_server_url,
         access_token: args.reveal.then(|| found.token.expose_secret()),
     };
     let text = render(&answer, cx.out.json);
