@@ -216,6 +216,35 @@ fn get_update_archive_delete() {
 }
 
 #[test]
+fn a_metadata_key_set_and_unset_at_once_is_refused_by_name() {
+    let env = Env::new();
+    let id = env.vault("one", "https://example.com/mcp");
+    env.json(&["vault", "update", &id, "--metadata", "keep=1"], "");
+    for args in [
+        ["--metadata", "team=1", "--unset-metadata", "team"],
+        ["--metadata", "team=1", "--metadata", "team=2"],
+    ] {
+        let mut line = vec!["vault", "update", &id];
+        line.extend(args);
+        let err = env.fails(&line, "", USAGE);
+        let message = err["error"]["message"].as_str().expect("message");
+        assert!(message.contains("'team'"), "{args:?}: {message}");
+    }
+    let mut line = vec!["vault", "create", "--name", "x", "--metadata", "k=1"];
+    line.extend(["--metadata", "k=2", "--credential", "https://a.example/mcp"]);
+    line.extend(["--protocol", "sse", "--token-stdin"]);
+    let err = env.fails(&line, TOKEN, USAGE);
+    assert!(err["error"]["message"]
+        .as_str()
+        .expect("message")
+        .contains("'k'"));
+    // Nothing changed.
+    let got = env.json(&["vault", "get", &id], "");
+    assert_eq!(got["metadata"], serde_json::json!({"keep": "1"}));
+    assert_eq!(count(&env.json(&["vault", "list"], "")), 1);
+}
+
+#[test]
 fn unknown_ids_are_not_found_in_both_output_forms() {
     let env = Env::new();
     let err = env.fails(&["vault", "get", "vault_nope"], "", NOT_FOUND);

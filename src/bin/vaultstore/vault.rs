@@ -84,22 +84,29 @@ fn from_flags(
     args: &CreateVaultArgs,
     stdin: &mut Stdin,
 ) -> Result<CreateVault, Failure> {
+    let metadata = metadata_set(&args.metadata)?;
     let mut credentials = Vec::new();
     if let (Some(url), Some(protocol)) = (&args.credential, args.protocol) {
         let token = secrets::token(&args.token, stdin)?;
         credentials.push(CreateCredential::static_bearer(url, protocol.into(), token));
     }
     let mut request = CreateVault::new(name, credentials);
-    request.metadata = args.metadata.iter().cloned().collect();
+    request.metadata = metadata;
     Ok(request)
 }
 
 fn update(args: UpdateVaultArgs, cx: &mut Context) -> Outcome {
-    let mut patch: BTreeMap<String, Option<String>> = BTreeMap::new();
-    for (key, value) in args.metadata {
-        patch.insert(key, Some(value));
-    }
+    let mut patch: BTreeMap<String, Option<String>> = metadata_set(&args.metadata)?
+        .into_iter()
+        .map(|(key, value)| (key, Some(value)))
+        .collect();
     for key in args.unset_metadata {
+        if patch.contains_key(&key) {
+            return Err(usage(format!(
+                "metadata key '{key}' is both set (--metadata) and removed \
+                 (--unset-metadata): give one"
+            )));
+        }
         patch.insert(key, None);
     }
     let update = UpdateVault {
@@ -109,6 +116,20 @@ fn update(args: UpdateVaultArgs, cx: &mut Context) -> Outcome {
     let vault = cx.store()?.update_vault(&args.id, update)?;
     cx.out.vault(&vault);
     Ok(())
+}
+
+/// The --metadata pairs. A key given twice is refused, not last-wins: which value was
+/// meant would be a guess.
+fn metadata_set(pairs: &[(String, String)]) -> Result<BTreeMap<String, String>, Failure> {
+    let mut map = BTreeMap::new();
+    for (key, value) in pairs {
+        if map.insert(key.clone(), value.clone()).is_some() {
+            return Err(usage(format!(
+                "metadata key '{key}' is given twice (--metadata): give it once"
+            )));
+        }
+    }
+    Ok(map)
 }
 
 /// The API's list parameters from the flags.
