@@ -122,5 +122,6 @@ pub use session::{ResolvedCredential, Session};
 pub use store::{StoreStats, VaultStore, DEFAULT_ACCOUNT};
 pub use verify::VerifyReport;
 
+pub use chrono;
 /// Re-exported: tokens are [`secrecy::SecretString`]s in this crate's API.
 pub use secrecy;
