@@ -48,6 +48,7 @@
 //!   consistent.
 //! - **Locked.** One open per store directory; a second gets [`Error::Locked`].
 //! - **Partitioned.** [`VaultStore::account`] handles never see each other's data.
+//!   Accounts are namespaces, not access control: any handle can open any account.
 //! - **Backed up live.** [`VaultStore::backup`] writes a consistent copy of an open
 //!   store (writers wait meanwhile) that opens with the same key.
 //!
