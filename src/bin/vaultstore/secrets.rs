@@ -55,8 +55,9 @@ impl Stdin {
             None => (rest, rest.len()),
         };
         if line.len() > LINE_MAX {
-            let rule = format!("{what} is too long: a line of stdin is at most {LINE_MAX} bytes");
-            return Err(too_large("passphrase", rule));
+            let message =
+                format!("{what} is too long: a line of stdin is at most {LINE_MAX} bytes");
+            return Err(too_large("passphrase", message));
         }
         let secret = secret_from(strip_newline(line), what)?;
         self.take(used);
