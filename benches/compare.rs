@@ -2,7 +2,8 @@
 //! copy of the same data, bincode, AES-256-GCM-SIV), measured in alternating batches in
 //! one run, at 10k and 100k vaults (and 1M with `VAULTSTORE_BENCH_SCALE=1m`).
 //!
-//! `cargo bench --bench compare`; the tables also go to `target/bench-results/`.
+//! `cargo bench -p vaultstore-benches --bench compare`; the tables also go to
+//! `target/bench-results/`.
 
 mod common;
 

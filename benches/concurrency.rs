@@ -1,7 +1,8 @@
 //! Durable creates from 1, 2, 4 and 8 threads on clones of one store: throughput, and
 //! log fsyncs per create (concurrent writers share one flush + fsync).
 //!
-//! `cargo bench --bench concurrency`; the table also goes to `target/bench-results/`.
+//! `cargo bench -p vaultstore-benches --bench concurrency`; the table also goes to
+//! `target/bench-results/`.
 
 mod common;
 

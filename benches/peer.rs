@@ -6,7 +6,8 @@
 //! both sides are durable. Its iteration counts are capped (a save at 100k secrets
 //! takes seconds).
 //!
-//! `cargo bench --bench peer`; the table also goes to `target/bench-results/`.
+//! `cargo bench -p vaultstore-benches --bench peer`; the table also goes to
+//! `target/bench-results/`.
 
 mod common;
 

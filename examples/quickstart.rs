@@ -78,7 +78,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let archived = store.archive_credential(&vault.id, &jira.id)?;
-    println!("archived {}: status {:?}", archived.id, archived.status);
+    // The API's spelling of the status ("archived"), not Rust's Debug form.
+    let status = serde_json::to_value(archived.status)?;
+    println!(
+        "archived {}: status {}",
+        archived.id,
+        status.as_str().unwrap_or_default()
+    );
     println!(
         "after archive the session resolves jira: {}",
         session

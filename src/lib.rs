@@ -59,6 +59,7 @@
 //!   consistent.
 //! - **Locked.** One open per store directory; a second gets [`Error::Locked`].
 //! - **Partitioned.** [`VaultStore::account`] handles never see each other's data.
+//!   Accounts are namespaces, not access control: any handle can open any account.
 //! - **Backed up live.** [`VaultStore::backup`] writes a consistent copy of an open
 //!   store (writers wait meanwhile) that opens with the same key.
 //! - **Compactable.** [`Builder::compact`] rewrites a closed store so deleted ciphertext leaves its files.
@@ -169,5 +170,6 @@ pub use session::{ResolvedCredential, Session};
 pub use store::{StoreStats, VaultStore, DEFAULT_ACCOUNT};
 pub use verify::VerifyReport;
 
+pub use chrono;
 /// Re-exported: tokens are [`secrecy::SecretString`]s in this crate's API.
 pub use secrecy;

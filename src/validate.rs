@@ -8,6 +8,8 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::error::{Error, Result};
 use crate::request::{CreateCredential, CredentialAuth, OAuthTokens, Shape};
 
+mod url_form;
+
 pub(crate) const DISPLAY_NAME_MAX_CHARS: usize = 255;
 pub(crate) const METADATA_MAX_PAIRS: usize = 16;
 pub(crate) const METADATA_KEY_MAX_CHARS: usize = 64;
@@ -262,7 +264,7 @@ fn absolute_url(field: &str, text: &str) -> Result<url::Url> {
 }
 
 /// An absolute http(s) URL with a host and no embedded user or password, returned in
-/// normal form.
+/// normal form (see `url_form`): every spelling of one resource gives one normal form.
 pub(crate) fn mcp_server_url(field: &str, text: &str) -> Result<String> {
     let bad = |rule: &str| Error::invalid(field, format!("{field}: {rule}"));
     let chars = text.chars().count();
@@ -274,6 +276,7 @@ pub(crate) fn mcp_server_url(field: &str, text: &str) -> Result<String> {
     if text.trim() != text {
         return Err(bad("must not start or end with white space"));
     }
+    url_form::check_spelling(text).map_err(|rule| bad(&rule))?;
     let url = url::Url::parse(text)
         .map_err(|e| bad(&format!("must be an absolute http or https URL ({e})")))?;
     if !matches!(url.scheme(), "http" | "https") {
@@ -282,15 +285,12 @@ pub(crate) fn mcp_server_url(field: &str, text: &str) -> Result<String> {
             url.scheme()
         )));
     }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(bad("must name a host"));
+    url_form::check_authority(text).map_err(|rule| bad(&rule))?;
+    if url.fragment().is_some() {
+        // A fragment never reaches the server: two URLs differing in one are one server.
+        return Err(bad("must not have a fragment ('#…')"));
     }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(bad(
-            "must not embed a user name or password; put the secret in access_token",
-        ));
-    }
-    Ok(url.into())
+    url_form::normal(&url).map_err(|rule| bad(&rule))
 }
 
 pub(crate) fn account_name(name: &str) -> Result<()> {
@@ -336,6 +336,70 @@ mod tests {
         }
         let long = format!("https://example.com/{}", "a".repeat(URL_MAX_CHARS));
         assert!(mcp_server_url("u", &long).is_err());
+    }
+
+    #[test]
+    fn spellings_of_one_resource_share_a_normal_form() {
+        let n = |u| mcp_server_url("u", u).expect(u);
+        for same in [
+            "https://good.example/mcp?",
+            "https://good.example./mcp",
+            "https://good.example/%6Dcp",
+            "https://good.example/%6dcp",
+            "https://good.example/m%63p",
+            "https://good.example:/mcp",
+        ] {
+            assert_eq!(n(same), "https://good.example/mcp", "{same}");
+        }
+        // Escapes of other characters keep their meaning, in upper case.
+        assert_eq!(n("https://h/a%2fb?q=%3d%7e"), "https://h/a%2Fb?q=%3D~");
+        assert_ne!(n("https://h/a%2Fb"), n("https://h/a/b"));
+        // Characters a URI may not hold raw are escaped, so both spellings meet.
+        assert_eq!(n("https://h/a|b?x=^"), n("https://h/a%7cb?x=%5E"));
+        assert_eq!(n("https://h/a?q=1&r"), "https://h/a?q=1&r");
+        assert_eq!(n("http://[::1]:8080/mcp"), "http://[::1]:8080/mcp");
+        assert_eq!(
+            n("https://bücher.example./mcp"),
+            "https://xn--bcher-kva.example/mcp"
+        );
+    }
+
+    #[test]
+    fn the_normal_form_is_its_own_normal_form() {
+        for url in [
+            "https://Good.example./%6dcp?",
+            "https://h/a|b?x=^&y=%7e",
+            "http://[::1]:8080/%2e%2E/x",
+            "https://h/a%2fb",
+        ] {
+            let once = mcp_server_url("u", url).expect(url);
+            assert_eq!(mcp_server_url("u", &once).expect(url), once, "{url}");
+        }
+    }
+
+    #[test]
+    fn spellings_a_parser_would_rewrite_are_refused() {
+        for (bad, rule) in [
+            ("https://good.example/mcp#x", "fragment"),
+            ("https://good.example/mcp#", "fragment"),
+            ("https://good.example/m\tcp", "control"),
+            ("https://good.example/m\ncp", "control"),
+            ("https://good.example\\mcp", "'\\'"),
+            ("https:good.example/mcp", "scheme://host"),
+            ("https:/good.example/mcp", "scheme://host"),
+            ("https://:@good.example/mcp", "user name"),
+            ("https://@good.example/mcp", "user name"),
+            ("https:///nohost", "host"),
+            ("https://a..b/mcp", "empty labels"),
+            ("https://./mcp", "host"),
+            ("https://h/100%", "two hex digits"),
+            ("https://h/a%zz", "two hex digits"),
+            ("https://h/a%+1", "two hex digits"),
+        ] {
+            let err = mcp_server_url("mcp_server_url", bad).expect_err(bad);
+            assert!(err.to_string().contains(rule), "{bad:?}: {err}");
+            assert_eq!(err.field(), Some("mcp_server_url"));
+        }
     }
 
     #[test]

@@ -39,7 +39,9 @@ fn resolve_names_the_credential_and_hides_the_token() {
         .args(["resolve", "--vault", &vault, "--url", URL, "--reveal"])
         .assert()
         .success()
-        .stdout(predicate::str::contains(format!("access_token   {TOKEN}")));
+        .stdout(predicate::str::contains(format!(
+            "access_token    {TOKEN}\n"
+        )));
     let revealed = env.json(
         &["resolve", "--vault", &vault, "--url", URL, "--reveal"],
         "",
@@ -131,4 +133,21 @@ fn accounts_do_not_see_each_other() {
         serde_json::json!([])
     );
     env.fails(&["--account", "bad name!", "vault", "list"], "", INVALID);
+}
+
+#[test]
+fn resolve_prints_the_stored_url_not_the_query() {
+    let env = Env::new();
+    let stored = "https://Example.com/%6Dcp";
+    let vault = env.vault("v", stored);
+    let query = "HTTPS://EXAMPLE.com:443/mcp";
+    let found = env.json(&["resolve", "--vault", &vault, "--url", query], "");
+    assert_eq!(found["mcp_server_url"], stored);
+    env.cmd()
+        .args(["resolve", "--vault", &vault, "--url", query])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "mcp_server_url  {stored}\n"
+        )));
 }

@@ -116,6 +116,29 @@ fn the_seed_body_works_as_is_on_stdin_and_from_a_file() {
 }
 
 #[test]
+fn a_body_on_stdin_needs_no_flag_in_either_output_form() {
+    let env = Env::new();
+    env.cmd()
+        .args(["vault", "create"])
+        .write_stdin(SEED_BODY)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("my-mcp-vault"));
+    // An empty stdin is no body: the usage error says what to give.
+    env.cmd()
+        .args(["vault", "create"])
+        .write_stdin("")
+        .assert()
+        .code(USAGE)
+        .stderr(predicate::str::contains("--name"));
+    env.cmd()
+        .args(["vault", "create", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("not a terminal"));
+}
+
+#[test]
 fn create_checks_its_input() {
     let env = Env::new();
     // No credential: the API's own rule and message.
@@ -191,6 +214,35 @@ fn get_update_archive_delete() {
         err["error"]["message"],
         format!("Vault '{id}' was not found.")
     );
+}
+
+#[test]
+fn a_metadata_key_set_and_unset_at_once_is_refused_by_name() {
+    let env = Env::new();
+    let id = env.vault("one", "https://example.com/mcp");
+    env.json(&["vault", "update", &id, "--metadata", "keep=1"], "");
+    for args in [
+        ["--metadata", "team=1", "--unset-metadata", "team"],
+        ["--metadata", "team=1", "--metadata", "team=2"],
+    ] {
+        let mut line = vec!["vault", "update", &id];
+        line.extend(args);
+        let err = env.fails(&line, "", USAGE);
+        let message = err["error"]["message"].as_str().expect("message");
+        assert!(message.contains("'team'"), "{args:?}: {message}");
+    }
+    let mut line = vec!["vault", "create", "--name", "x", "--metadata", "k=1"];
+    line.extend(["--metadata", "k=2", "--credential", "https://a.example/mcp"]);
+    line.extend(["--protocol", "sse", "--token-stdin"]);
+    let err = env.fails(&line, TOKEN, USAGE);
+    assert!(err["error"]["message"]
+        .as_str()
+        .expect("message")
+        .contains("'k'"));
+    // Nothing changed.
+    let got = env.json(&["vault", "get", &id], "");
+    assert_eq!(got["metadata"], serde_json::json!({"keep": "1"}));
+    assert_eq!(count(&env.json(&["vault", "list"], "")), 1);
 }
 
 #[test]

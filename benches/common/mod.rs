@@ -186,11 +186,12 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// Where bench reports go: `target/bench-results/`.
+/// Where bench reports go: `target/bench-results/` of the workspace (this crate's
+/// manifest is in `benches/`).
 pub fn results_dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
     let dir = target.join("bench-results");
     std::fs::create_dir_all(&dir).expect("create the results dir");
     dir

@@ -100,8 +100,9 @@ pub enum VaultCommand {
     #[command(after_help = "Examples:\n  \
         vaultstore vault create --name github --credential https://mcp.github.com/sse \\\n      \
         --protocol sse --token-file ./github.token\n  \
-        vaultstore --json vault create < body.json      # the API's create body\n  \
-        vaultstore vault create --body body.json")]
+        vaultstore vault create < body.json             # the API's create body\n  \
+        vaultstore vault create --body body.json\n\n\
+        Without --name or --body, the body is read from stdin when stdin is not a terminal.")]
     Create(CreateVaultArgs),
     /// Show a vault (archived ones too).
     #[command(after_help = "Example:\n  vaultstore vault get vault_019e…")]
@@ -190,7 +191,8 @@ pub struct CreateVaultArgs {
     #[command(flatten)]
     pub token: TokenSource,
     /// Read the API's full create body (JSON, tokens included) from this file, or from
-    /// stdin with "-". With --json and no --name, stdin is read too.
+    /// stdin with "-". Without --name or --body, the body is read from stdin when stdin
+    /// is not a terminal.
     #[arg(long, value_name = "FILE|-", conflicts_with_all = ["metadata", "credential"])]
     pub body: Option<PathBuf>,
 }

@@ -23,10 +23,11 @@ pub fn run(command: CredentialCommand, cx: &mut Context) -> Outcome {
             cx.out.credential(&cred);
         }
         CredentialCommand::List(args) => {
+            let backwards = args.list.before.is_some();
             let page = cx
                 .store()?
                 .list_credentials(&args.vault, &list_params(args.list))?;
-            cx.out.credential_page(&page);
+            cx.out.credential_page(&page, backwards);
         }
         CredentialCommand::Archive(ids) => {
             let cred = cx.store()?.archive_credential(&ids.vault, &ids.id)?;

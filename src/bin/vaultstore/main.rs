@@ -12,6 +12,7 @@ mod output;
 mod progress;
 mod resolve;
 mod secrets;
+mod stdin;
 mod vault;
 mod verify;
 

@@ -34,7 +34,8 @@ impl Output {
         self.show(cred, || fields(&credential_fields(cred)));
     }
 
-    pub fn vault_page(&self, page: &Page<Vault>) {
+    /// A page of vaults; `backwards` when it was asked for with `--before`.
+    pub fn vault_page(&self, page: &Page<Vault>, backwards: bool) {
         self.show(page, || {
             let rows = page.data.iter().map(|v| {
                 vec![
@@ -44,14 +45,21 @@ impl Output {
                     v.display_name.clone(),
                 ]
             });
-            page_text(page, ["ID", "STATUS", "CREATED_AT", "NAME"], rows)
+            page_text(
+                page,
+                backwards,
+                ["ID", "STATUS", "CREATED_AT", "NAME"],
+                rows,
+            )
         });
     }
 
-    pub fn credential_page(&self, page: &Page<VaultCredential>) {
+    /// A page of credentials; `backwards` when it was asked for with `--before`.
+    pub fn credential_page(&self, page: &Page<VaultCredential>, backwards: bool) {
         self.show(page, || {
             page_text(
                 page,
+                backwards,
                 ["ID", "STATUS", "PROTOCOL", "MCP_SERVER_URL"],
                 page.data.iter().map(credential_row),
             )
@@ -108,8 +116,12 @@ fn credential_row(cred: &VaultCredential) -> Vec<String> {
     ]
 }
 
+/// The table, and a hint for the next page in the direction travelled: `has_more`
+/// speaks of that direction, so backwards (newer items) the next page is before the
+/// newest item shown, forwards after the oldest.
 fn page_text<T>(
     page: &Page<T>,
+    backwards: bool,
     header: [&str; 4],
     rows: impl Iterator<Item = Vec<String>>,
 ) -> String {
@@ -117,10 +129,12 @@ fn page_text<T>(
         return "(none)".to_owned();
     }
     let mut text = table(header, rows);
-    if page.has_more {
-        if let Some(last) = &page.last_id {
-            text.push_str(&format!("(more: --after {last})\n"));
-        }
+    let next = match backwards {
+        true => page.first_id.as_ref().map(|id| format!("--before {id}")),
+        false => page.last_id.as_ref().map(|id| format!("--after {id}")),
+    };
+    if let (true, Some(next)) = (page.has_more, next) {
+        text.push_str(&format!("(more: {next})\n"));
     }
     text
 }

@@ -1,18 +1,31 @@
 //! `resolve`: which credential a session over some vaults would use for a URL. The
 //! token is printed only with `--reveal`.
 
-use serde_json::{json, Value};
+use std::io::Write;
+
+use serde::Serialize;
 use vaultstore::secrecy::ExposeSecret;
 use vaultstore::Error;
 use zeroize::Zeroizing;
 
 use crate::args::ResolveArgs;
-use crate::exit::Outcome;
-use crate::output::fields;
+use crate::exit::{Failure, Outcome};
 use crate::Context;
 
+/// The answer, borrowing every field: the token is never copied into a `String`.
+#[derive(Serialize)]
+struct Answer<'a> {
+    vault_id: &'a str,
+    credential_id: &'a str,
+    protocol: &'a str,
+    mcp_server_url: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    access_token: Option<&'a str>,
+}
+
 pub fn run(args: ResolveArgs, cx: &mut Context) -> Outcome {
-    let session = cx.store()?.session(&args.vaults)?;
+    let store = cx.store()?;
+    let session = store.session(&args.vaults)?;
     let Some(found) = session.resolve(&args.url)? else {
         return Err(Error::NotFound {
             message: format!(
@@ -23,37 +36,105 @@ pub fn run(args: ResolveArgs, cx: &mut Context) -> Outcome {
         }
         .into());
     };
-    let mut answer = json!({
-        "vault_id": found.vault_id,
-        "credential_id": found.credential_id,
-        "protocol": found.protocol.as_str(),
-        "mcp_server_url": args.url,
-    });
-    if args.reveal {
-        answer["access_token"] = Value::String(found.token.expose_secret().to_owned());
-    }
-    // Every buffer that may hold the token is zeroized once printed.
-    let text = Zeroizing::new(match cx.out.json {
-        true => serde_json::to_string_pretty(&answer).unwrap_or_default(),
-        false => human(&answer),
-    });
-    println!("{}", text.trim_end());
-    if let Some(Value::String(token)) = answer.get_mut("access_token").map(Value::take) {
-        drop(Zeroizing::new(token));
-    }
-    Ok(())
+    // What was resolved: the credential's URL as stored, not the spelling asked for.
+    let credential = store.get_credential(&found.vault_id, &found.credential_id)?;
+    let answer = Answer {
+        vault_id: &found.vault_id,
+        credential_id: &found.credential_id,
+        protocol: found.protocol.as_str(),
+        mcp_server_url: &credential.mcp_server_url,
+        access_token: args.reveal.then(|| found.token.expose_secret()),
+    };
+    let text = render(&answer, cx.out.json);
+    // One write of whole lines to an empty, locked stdout goes straight to the file:
+    // std's line buffer keeps no copy of the token.
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(&text)
+        .and_then(|()| stdout.flush())
+        .map_err(|source| {
+            Failure::Store(Error::Io {
+                context: "writing the answer to stdout".into(),
+                source,
+            })
+        })
 }
 
-fn human(answer: &Value) -> String {
-    let keys = ["vault_id", "credential_id", "protocol", "access_token"];
-    let pairs: Vec<(&str, String)> = keys
-        .iter()
-        .filter_map(|&k| answer.get(k)?.as_str().map(|v| (k, v.to_owned())))
-        .collect();
-    let text = fields(&pairs);
-    // `pairs` holds a copy of the token with --reveal.
-    for (_, value) in pairs {
-        drop(Zeroizing::new(value));
+/// The answer as JSON or as `name  value` lines, ending in a newline, in one zeroizing
+/// buffer sized up front: growing it would leave a copy of the token behind.
+fn render(answer: &Answer<'_>, json: bool) -> Zeroizing<Vec<u8>> {
+    let fields = [
+        ("vault_id", answer.vault_id),
+        ("credential_id", answer.credential_id),
+        ("protocol", answer.protocol),
+        ("mcp_server_url", answer.mcp_server_url),
+    ];
+    let mut out = Zeroizing::new(Vec::with_capacity(capacity(answer)));
+    let written = match json {
+        true => serde_json::to_writer_pretty(&mut *out, answer)
+            .map_err(std::io::Error::from)
+            .and_then(|()| out.write_all(b"\n")),
+        false => {
+            let token = answer.access_token.map(|t| ("access_token", t));
+            fields
+                .into_iter()
+                .chain(token)
+                .try_for_each(|(name, value)| writeln!(out, "{name:14}  {value}"))
+        }
+    };
+    // Writing to a Vec cannot fail, and a str always serializes.
+    debug_assert!(written.is_ok());
+    out
+}
+
+/// Room for the answer in either form: JSON escapes a byte in at most 6 (`\u00XX`);
+/// names, padding and punctuation fit in 512.
+fn capacity(answer: &Answer<'_>) -> usize {
+    let values = [
+        answer.vault_id,
+        answer.credential_id,
+        answer.protocol,
+        answer.mcp_server_url,
+        answer.access_token.unwrap_or_default(),
+    ];
+    values.iter().map(|v| v.len()).sum::<usize>() * 6 + 512
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(token: Option<&str>) -> Answer<'_> {
+        Answer {
+            vault_id: "vault_01",
+            credential_id: "vcred_01",
+            protocol: "sse",
+            mcp_server_url: "https://example.com/mcp",
+            access_token: token,
+        }
     }
-    text
+
+    #[test]
+    fn the_answer_is_built_without_growing_its_buffer() {
+        let long = "\u{1}".repeat(8192); // the worst case for JSON escaping
+        for token in [None, Some("tok\"en\\"), Some(long.as_str())] {
+            for json in [true, false] {
+                let text = render(&answer(token), json);
+                assert_eq!(text.capacity(), capacity(&answer(token)), "it grew");
+                assert_eq!(text.last(), Some(&b'\n'));
+            }
+        }
+    }
+
+    #[test]
+    fn the_answer_reads_back() {
+        let text = render(&answer(Some("tok\"en")), true);
+        let value: serde_json::Value = serde_json::from_slice(&text).expect("JSON");
+        assert_eq!(value["access_token"], "tok\"en");
+        assert_eq!(value["mcp_server_url"], "https://example.com/mcp");
+        let text = render(&answer(None), false);
+        let text = String::from_utf8(text.to_vec()).expect("utf-8");
+        assert!(text.starts_with("vault_id        vault_01\n"), "{text}");
+        assert!(!text.contains("access_token"));
+    }
 }

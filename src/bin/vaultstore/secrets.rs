@@ -1,7 +1,8 @@
 //! Reading secrets: from stdin, a file or a hidden prompt, never from argv (visible in
-//! `ps` and shell history). Buffers holding a secret are zeroized when dropped.
+//! `ps` and shell history), and never past a limit. Buffers holding a secret are
+//! zeroized when dropped.
 
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::path::Path;
 
 use vaultstore::secrecy::SecretString;
@@ -9,66 +10,77 @@ use zeroize::Zeroizing;
 
 use crate::args::TokenSource;
 use crate::exit::{usage, Failure};
+pub use crate::stdin::Stdin;
+use crate::stdin::{read_bounded, too_large, LINE_MAX};
 
-/// Stdin, read once and handed out in order: a passphrase takes one line, a token or a
-/// JSON body takes the rest. So `--passphrase-stdin --token-stdin` reads the
-/// passphrase from the first line and the token from what follows.
-#[derive(Default)]
-pub struct Stdin {
-    bytes: Option<Zeroizing<Vec<u8>>>,
-    taken: usize,
+/// How much of an input is read before it is refused, and the rule to name.
+pub struct Limit {
+    max: usize,
+    field: &'static str,
+    rule: &'static str,
 }
 
+/// The library's access_token limit (8192 bytes) plus one trailing "\r\n".
+pub const TOKEN: Limit = Limit {
+    max: 8192 + 2,
+    field: "access_token",
+    rule: "a token is at most 8192 bytes",
+};
+
+/// A JSON create body: 20 credentials with 8 KiB tokens fit six times over.
+pub const BODY: Limit = Limit {
+    max: 1 << 20,
+    field: "body",
+    rule: "a request body is at most 1 MiB",
+};
+
+impl Limit {
+    fn refuse(&self, what: &str) -> Failure {
+        too_large(self.field, format!("{what} is too long: {}", self.rule))
+    }
+}
+
+/// A passphrase takes stdin's first line; a token or a JSON body takes the rest. So
+/// `--passphrase-stdin --token-stdin` reads the passphrase from the first line and the
+/// token from what follows.
 impl Stdin {
-    /// On a terminal a secret is asked for without echo rather than read as typed.
-    fn is_terminal(&self) -> bool {
-        self.bytes.is_none() && std::io::stdin().is_terminal()
-    }
-
-    fn unread(&mut self, what: &str) -> Result<&[u8], Failure> {
-        if self.bytes.is_none() {
-            if std::io::stdin().is_terminal() {
-                eprintln!("vaultstore: reading {what} from the terminal; end with Ctrl-D");
-            }
-            let mut buf = Zeroizing::new(Vec::new());
-            std::io::stdin()
-                .read_to_end(&mut buf)
-                .map_err(|e| usage(format!("cannot read stdin: {e}")))?;
-            self.bytes = Some(buf);
-        }
-        let bytes = self.bytes.as_deref().map(Vec::as_slice).unwrap_or_default();
-        Ok(&bytes[self.taken..])
-    }
-
     /// The next line, without its newline.
     pub fn line(&mut self, what: &str) -> Result<SecretString, Failure> {
         if self.is_terminal() {
             return ask_hidden(&format!("Enter {what} (hidden): "));
         }
-        let rest = self.unread(what)?;
+        let rest = self.unread(what, LINE_MAX, true)?;
         let (line, used) = match rest.iter().position(|&b| b == b'\n') {
             Some(end) => (&rest[..end], end + 1),
             None => (rest, rest.len()),
         };
+        if line.len() > LINE_MAX {
+            let message =
+                format!("{what} is too long: a line of stdin is at most {LINE_MAX} bytes");
+            return Err(too_large("passphrase", message));
+        }
         let secret = secret_from(strip_newline(line), what)?;
-        self.taken += used;
+        self.take(used);
         Ok(secret)
     }
 
     /// A secret: everything not read yet, less one trailing newline.
-    pub fn secret(&mut self, what: &str) -> Result<SecretString, Failure> {
+    pub fn secret(&mut self, what: &str, limit: &Limit) -> Result<SecretString, Failure> {
         if self.is_terminal() {
             return ask_hidden(&format!("Enter {what} (hidden): "));
         }
-        self.rest(what)
+        self.rest(what, limit)
     }
 
     /// Everything not read yet, less one trailing newline.
-    pub fn rest(&mut self, what: &str) -> Result<SecretString, Failure> {
-        let rest = self.unread(what)?;
+    pub fn rest(&mut self, what: &str, limit: &Limit) -> Result<SecretString, Failure> {
+        let rest = self.unread(what, limit.max, false)?;
+        if rest.len() > limit.max {
+            return Err(limit.refuse(what));
+        }
         let used = rest.len();
         let secret = secret_from(strip_newline(rest), what)?;
-        self.taken += used;
+        self.take(used);
         Ok(secret)
     }
 }
@@ -76,10 +88,10 @@ impl Stdin {
 /// A token from the source the options name, or a hidden prompt on a terminal.
 pub fn token(source: &TokenSource, stdin: &mut Stdin) -> Result<SecretString, Failure> {
     if source.token_stdin {
-        return stdin.secret("the token");
+        return stdin.secret("the token", &TOKEN);
     }
     if let Some(path) = &source.token_file {
-        return from_file(path, "the token");
+        return from_file(path, "the token", &TOKEN);
     }
     prompt(
         "Token (hidden): ",
@@ -115,11 +127,15 @@ pub fn prompt_new_passphrase(no_tty: &str) -> Result<SecretString, Failure> {
     Ok(first)
 }
 
-pub fn from_file(path: &Path, what: &str) -> Result<SecretString, Failure> {
-    let bytes = Zeroizing::new(
-        std::fs::read(path)
-            .map_err(|e| usage(format!("cannot read {what} from {}: {e}", path.display())))?,
-    );
+/// A secret read from a file, never past `limit` (the file may be a pipe that never
+/// ends).
+pub fn from_file(path: &Path, what: &str, limit: &Limit) -> Result<SecretString, Failure> {
+    let cannot =
+        |e: std::io::Error| usage(format!("cannot read {what} from {}: {e}", path.display()));
+    let mut file = std::fs::File::open(path).map_err(cannot)?;
+    let bytes = read_bounded(&mut file, limit.max)
+        .map_err(cannot)?
+        .ok_or_else(|| limit.refuse(what))?;
     secret_from(strip_newline(&bytes), what)
 }
 

@@ -19,8 +19,9 @@ pub fn run(command: VaultCommand, cx: &mut Context) -> Outcome {
             Ok(())
         }
         VaultCommand::List(args) => {
+            let backwards = args.before.is_some();
             let page = cx.store()?.list_vaults(&list_params(args))?;
-            cx.out.vault_page(&page);
+            cx.out.vault_page(&page, backwards);
             Ok(())
         }
         VaultCommand::Update(args) => update(args, cx),
@@ -43,20 +44,35 @@ fn create(args: CreateVaultArgs, cx: &mut Context) -> Outcome {
     // Open first: with --passphrase-stdin the passphrase is stdin's first line.
     let store = cx.store()?;
     let request = match (&args.body, &args.name) {
-        (Some(path), _) if path.as_os_str() == "-" => body(cx.stdin.rest("the body")?)?,
-        (Some(path), _) => body(secrets::from_file(path, "the body")?)?,
-        (None, None) if cx.out.json => body(cx.stdin.rest("the body")?)?,
-        (None, None) => {
-            return Err(usage(
-                "give --name (and --credential URL --protocol P), or the API's JSON body \
-                 with --body FILE, --body - or --json on stdin",
-            ))
+        (Some(path), _) if path.as_os_str() == "-" => {
+            body(cx.stdin.rest("the body", &secrets::BODY)?)?
         }
+        (Some(path), _) => body(secrets::from_file(path, "the body", &secrets::BODY)?)?,
         (None, Some(name)) => from_flags(name, &args, &mut cx.stdin)?,
+        (None, None) => body_on_stdin(&mut cx.stdin)?,
     };
     let vault = store.create_vault(request)?;
     cx.out.vault(&vault);
     Ok(())
+}
+
+/// Without --name or --body, the body comes on stdin (`vault create < body.json`),
+/// unless stdin is a terminal: typing JSON there is never what was meant.
+fn body_on_stdin(stdin: &mut Stdin) -> Result<CreateVault, Failure> {
+    let nothing = || {
+        usage(
+            "give --name (and --credential URL --protocol P), or the API's JSON body on \
+             stdin or with --body FILE",
+        )
+    };
+    if stdin.is_terminal() {
+        return Err(nothing());
+    }
+    let json = stdin.rest("the body", &secrets::BODY)?;
+    if json.expose_secret().trim().is_empty() {
+        return Err(nothing());
+    }
+    body(json)
 }
 
 fn body(json: vaultstore::secrecy::SecretString) -> Result<CreateVault, Failure> {
@@ -68,22 +84,29 @@ fn from_flags(
     args: &CreateVaultArgs,
     stdin: &mut Stdin,
 ) -> Result<CreateVault, Failure> {
+    let metadata = metadata_set(&args.metadata)?;
     let mut credentials = Vec::new();
     if let (Some(url), Some(protocol)) = (&args.credential, args.protocol) {
         let token = secrets::token(&args.token, stdin)?;
         credentials.push(CreateCredential::static_bearer(url, protocol.into(), token));
     }
     let mut request = CreateVault::new(name, credentials);
-    request.metadata = args.metadata.iter().cloned().collect();
+    request.metadata = metadata;
     Ok(request)
 }
 
 fn update(args: UpdateVaultArgs, cx: &mut Context) -> Outcome {
-    let mut patch: BTreeMap<String, Option<String>> = BTreeMap::new();
-    for (key, value) in args.metadata {
-        patch.insert(key, Some(value));
-    }
+    let mut patch: BTreeMap<String, Option<String>> = metadata_set(&args.metadata)?
+        .into_iter()
+        .map(|(key, value)| (key, Some(value)))
+        .collect();
     for key in args.unset_metadata {
+        if patch.contains_key(&key) {
+            return Err(usage(format!(
+                "metadata key '{key}' is both set (--metadata) and removed \
+                 (--unset-metadata): give one"
+            )));
+        }
         patch.insert(key, None);
     }
     let update = UpdateVault {
@@ -93,6 +116,20 @@ fn update(args: UpdateVaultArgs, cx: &mut Context) -> Outcome {
     let vault = cx.store()?.update_vault(&args.id, update)?;
     cx.out.vault(&vault);
     Ok(())
+}
+
+/// The --metadata pairs. A key given twice is refused, not last-wins: which value was
+/// meant would be a guess.
+fn metadata_set(pairs: &[(String, String)]) -> Result<BTreeMap<String, String>, Failure> {
+    let mut map = BTreeMap::new();
+    for (key, value) in pairs {
+        if map.insert(key.clone(), value.clone()).is_some() {
+            return Err(usage(format!(
+                "metadata key '{key}' is given twice (--metadata): give it once"
+            )));
+        }
+    }
+    Ok(map)
 }
 
 /// The API's list parameters from the flags.
