@@ -136,3 +136,7 @@ pub use verify::VerifyReport;
 
 /// Re-exported: tokens are [`secrecy::SecretString`]s in this crate's API.
 pub use secrecy;
+
+/// rmcp's OAuth `CredentialStore` on a vault credential (feature `rmcp`).
+#[cfg(feature = "rmcp")]
+pub mod rmcp;
