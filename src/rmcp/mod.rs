@@ -23,9 +23,14 @@
 //! let mut manager = AuthorizationManager::new(server).await?;
 //! let metadata = manager.resolve_metadata().await?.metadata;
 //! manager.set_metadata(metadata);
-//! manager.configure_client(tokens.client().rmcp_config("http://localhost:8765/callback"))?;
+//! let config = tokens.client().rmcp_config("http://localhost:8765/callback");
+//! manager.configure_client(config.clone())?;
 //! manager.set_credential_store(tokens);
-//! if !manager.initialize_from_store().await? {
+//! if manager.initialize_from_store().await? {
+//!     // rmcp reconfigures the client id alone from its stored credentials, which have
+//!     // no client secret: configure the client again.
+//!     manager.configure_client(config)?;
+//! } else {
 //!     // No tokens yet: run the authorization-code flow; rmcp saves them in the vault.
 //! }
 //! let bearer = manager.get_access_token().await?;
@@ -41,8 +46,9 @@
 //! ([`VaultStore::update_credential`]): access token, absolute `expires_at`, and in its
 //! `refresh` settings the refresh token, the granted scopes (as `scope`), and the
 //! [`OAuthClient`] — client id, client secret, token endpoint, resource. rmcp's
-//! `StoredCredentials` has no client secret; [`VaultCredentialStore::from_stored`] gives
-//! the stored client back after a restart, so nothing is lost. The authorization
+//! `StoredCredentials` has no client secret (and its `initialize_from_store` configures
+//! the client id alone); [`VaultCredentialStore::from_stored`] gives the stored client
+//! back after a restart, secret included, so nothing is lost. The authorization
 //! server's issuer is kept in the credential's metadata under [`ISSUER_METADATA_KEY`].
 //! Extra fields of a token response (an `id_token`, say) are not kept.
 //!
