@@ -74,9 +74,11 @@
 //!   rmcp's). A marked credential loads without a refresh token, so rmcp asks for
 //!   authorization instead of trying it again; a new login's save clears the mark.
 //!
-//! Caveat: a load that runs while rmcp's refresh holds the guard reads the token as it
-//! is; if that is stale, rmcp refreshes once more after the guard is free, with the
-//! rotated refresh token (two requests, never the same token twice).
+//! Caveats: a load that runs while rmcp's refresh holds the guard reads the token as
+//! it is; if that is stale, rmcp refreshes once more after the guard is free, with the
+//! rotated refresh token (two requests, never the same token twice). After a failure
+//! the store's refresh may pass for (network, 5xx: it backs off), the load hands the
+//! old token set over and rmcp tries its own refresh, under the guard.
 //!
 //! ## Blocking and cancellation
 //!
