@@ -173,3 +173,8 @@ pub use verify::VerifyReport;
 pub use chrono;
 /// Re-exported: tokens are [`secrecy::SecretString`]s in this crate's API.
 pub use secrecy;
+
+// rmcp's OAuth `CredentialStore` on a vault credential (feature `rmcp`). Documented
+// inside: an outer doc here would make rustdoc resolve the module's links from here.
+#[cfg(feature = "rmcp")]
+pub mod rmcp;

@@ -205,7 +205,8 @@ impl VaultStore {
     }
 
     /// Records a failed refresh on the credential and returns the error for the caller.
-    fn record_failure(
+    /// The caller holds the credential's refresh lock.
+    pub(super) fn record_failure(
         &self,
         vault: RawId,
         id: RawId,

@@ -19,21 +19,32 @@ pub(crate) struct RefreshGuard<'a> {
 impl RefreshLocks {
     /// Waits until no one holds `key`, then holds it.
     pub(crate) fn lock(&self, key: Vec<u8>) -> RefreshGuard<'_> {
+        self.acquire(&key);
+        RefreshGuard { locks: self, key }
+    }
+
+    /// Waits until no one holds `key`, then holds it until [`RefreshLocks::release`].
+    /// For a holder that outlives a borrow (the rmcp adapter's owned guard).
+    pub(crate) fn acquire(&self, key: &[u8]) {
         let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
-        while held.contains(&key) {
+        while held.contains(key) {
             held = self.released.wait(held).unwrap_or_else(|p| p.into_inner());
         }
-        held.insert(key.clone());
-        RefreshGuard { locks: self, key }
+        held.insert(key.to_vec());
+    }
+
+    /// Lets the next waiter for `key` in.
+    pub(crate) fn release(&self, key: &[u8]) {
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        held.remove(key);
+        drop(held);
+        self.released.notify_all();
     }
 }
 
 impl Drop for RefreshGuard<'_> {
     fn drop(&mut self) {
-        let mut held = self.locks.held.lock().unwrap_or_else(|p| p.into_inner());
-        held.remove(&self.key);
-        drop(held);
-        self.locks.released.notify_all();
+        self.locks.release(&self.key);
     }
 }
 

@@ -4,6 +4,8 @@
 
 mod flow;
 mod form;
+#[cfg(feature = "rmcp")]
+mod held;
 #[cfg(feature = "http-refresh")]
 mod http;
 mod locks;
@@ -13,6 +15,8 @@ use std::fmt;
 use secrecy::SecretString;
 
 pub use form::{basic_authorization, form_body, parse_token_answer};
+#[cfg(feature = "rmcp")]
+pub(crate) use held::HeldRefresh;
 #[cfg(feature = "http-refresh")]
 pub use http::HttpRefresher;
 pub(crate) use locks::{RefreshGuard, RefreshLocks};

@@ -33,6 +33,18 @@ impl VaultStore {
         let (vault_id, credential_id) = (vault_id.as_ref(), credential_id.as_ref());
         check_fields(&update, self.now_micros(0))?;
         let _refresh = self.refresh_lock(vault_id, credential_id);
+        self.update_credential_held(vault_id, credential_id, update)
+    }
+
+    /// [`VaultStore::update_credential`] for a caller that already holds the
+    /// credential's refresh lock (the rmcp adapter's refresh guard).
+    pub(crate) fn update_credential_held(
+        &self,
+        vault_id: &str,
+        credential_id: &str,
+        update: UpdateCredential,
+    ) -> Result<VaultCredential> {
+        check_fields(&update, self.now_micros(0))?;
         let keys = self.keys();
         let (vault, id, record) = self.apply_checked(|engine| {
             let (vault, id, mut record) =
