@@ -140,6 +140,9 @@ mod timestamp;
 mod validate;
 mod verify;
 
+#[cfg(feature = "server")]
+pub mod server;
+
 /// Hooks for the fuzz targets in `fuzz/`; not part of the API.
 #[doc(hidden)]
 pub mod fuzzing;
