@@ -1,0 +1,65 @@
+//! `serve`: the store over HTTP (feature `server`), a thin wrapper over
+//! `vaultstore::server`. Opens the store as every command does, then serves until
+//! SIGTERM or Ctrl-C.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+use vaultstore::server::{self, ApiKeys, ServeOptions, TlsFiles};
+use vaultstore::{Error, VaultStore};
+
+use crate::exit::{usage, Failure, Outcome};
+use crate::open;
+use crate::Context;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// The address to listen on. Anything but loopback needs --tls-cert/--tls-key or
+    /// --insecure-listen.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8787")]
+    pub listen: SocketAddr,
+    /// Serve HTTPS with this certificate chain (PEM).
+    #[arg(long, value_name = "PATH", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, value_name = "PATH", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Allow plain HTTP on a non-loopback address (keys and tokens cross the network
+    /// in clear). Prints a warning.
+    #[arg(long)]
+    pub insecure_listen: bool,
+}
+
+pub fn run(args: ServeArgs, cx: &mut Context) -> Outcome {
+    let (dir, key) = open::existing_store(&cx.global, &mut cx.stdin)?;
+    let store: VaultStore = open::with_key(VaultStore::builder(&dir), key).open()?;
+    let keys = ApiKeys::new(&dir);
+    let mut options = ServeOptions::new(args.listen).insecure_listen(args.insecure_listen);
+    if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
+        options = options.tls(TlsFiles { cert, key });
+    }
+    let scheme = if options.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let running = server::start(store, keys, options).map_err(|e| match e.kind() {
+        std::io::ErrorKind::InvalidInput => usage(e.to_string()),
+        _ => Failure::Store(Error::Io {
+            context: format!("serving on {}", args.listen),
+            source: e,
+        }),
+    })?;
+    eprintln!(
+        "vaultstore serve: listening on {scheme}://{} (store {})",
+        running.local_addr(),
+        dir.display()
+    );
+    running.run_until_signal().map_err(|e| {
+        Failure::Store(Error::Io {
+            context: "stopping the server".into(),
+            source: e,
+        })
+    })
+}
