@@ -7,6 +7,8 @@ mod form;
 #[cfg(feature = "http-refresh")]
 mod http;
 mod locks;
+#[cfg(feature = "http-refresh")]
+mod public_ip;
 
 use std::fmt;
 
@@ -16,6 +18,8 @@ pub use form::{basic_authorization, form_body, parse_token_answer};
 #[cfg(feature = "http-refresh")]
 pub use http::HttpRefresher;
 pub(crate) use locks::{RefreshGuard, RefreshLocks};
+#[cfg(feature = "http-refresh")]
+pub(crate) use public_ip::is_public;
 
 /// Renews access tokens at an OAuth token endpoint. The default is [`HttpRefresher`]
 /// (feature `http-refresh`, on by default); a runtime can supply its own with
