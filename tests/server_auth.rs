@@ -171,3 +171,51 @@ fn bad_input_gets_clear_errors_never_a_panic() {
     s.call("GET", "/v1/vaults?limit=1000000000000", &s.admin, None)
         .expect(400);
 }
+
+#[test]
+fn token_endpoints_on_internal_hosts_are_refused_at_create() {
+    let s = Server::start();
+    let v = s
+        .call(
+            "POST",
+            "/v1/vaults",
+            &s.admin,
+            Some(r#"{"display_name": "v"}"#),
+        )
+        .expect(200);
+    let path = format!("/v1/vaults/{}/credentials", v["id"].as_str().expect("id"));
+    for endpoint in [
+        "http://127.0.0.1:9/token",
+        "http://localhost/token",
+        "https://169.254.169.254/latest",
+        "https://[::1]/token",
+        "https://10.0.0.5/token",
+    ] {
+        let body = json!({"auth": {"type": "mcp_oauth", "mcp_server_url": "https://m.example/mcp",
+            "access_token": "a", "refresh": {"client_id": "c", "refresh_token": "r",
+            "token_endpoint": endpoint, "token_endpoint_auth": {"type": "none"}}}});
+        let body = s
+            .call("POST", &path, &s.admin, Some(&body.to_string()))
+            .expect(400);
+        let message = body["error"]["message"].as_str().expect("message");
+        assert!(
+            message.starts_with("auth.refresh.token_endpoint: names a loopback"),
+            "{message}"
+        );
+    }
+    let seeds = json!({"display_name": "v", "credentials": [{"mcp_server_url": "https://m.example/mcp",
+        "protocol": "sse", "type": "mcp_oauth", "access_token": "a", "refresh": {"client_id": "c",
+        "refresh_token": "r", "token_endpoint": "http://127.0.0.1/t"}}]});
+    let body = s
+        .call(
+            "POST",
+            "/api/v1/cloud/vaults",
+            &s.admin,
+            Some(&seeds.to_string()),
+        )
+        .expect(400);
+    assert!(body["error"]["message"]
+        .as_str()
+        .expect("message")
+        .starts_with("credentials[0].refresh.token_endpoint:"));
+}

@@ -19,7 +19,7 @@ use super::call::{Call, RequestId};
 use super::errors::{ApiError, Dialect};
 use super::query::{list_params, ListStyle};
 use super::render::{anthropic_credential, anthropic_page, anthropic_vault, deleted};
-use super::App;
+use super::{ssrf, App};
 use crate::request::{CreateCredential, UpdateCredential, UpdateVault};
 
 type Answer = Result<Response, ApiError>;
@@ -178,6 +178,9 @@ async fn add_credential(
     let text = call.json_body(body, &headers).await?;
     let request = CreateCredential::from_json(&text)
         .map_err(|e| ApiError::from_store(call.dialect, &call.request_id, e))?;
+    if !app.allow_private_token_endpoints {
+        ssrf::check(&request, "").map_err(|m| call.invalid(m))?;
+    }
     let credential = call
         .run(move |s| s.add_credential(&vault_id, request))
         .await?;

@@ -14,7 +14,7 @@ use super::call::{Call, RequestId};
 use super::errors::{ApiError, Dialect};
 use super::query::{list_params, ListStyle};
 use super::render::deleted;
-use super::App;
+use super::{ssrf, App};
 use crate::request::{CreateCredential, CreateVault, UpdateCredential, UpdateVault};
 
 type Answer = Result<Response, ApiError>;
@@ -65,6 +65,11 @@ async fn create_vault(
     let text = call.json_body(body, &headers).await?;
     let request = CreateVault::from_json(&text)
         .map_err(|e| ApiError::from_store(call.dialect, &call.request_id, e))?;
+    if !app.allow_private_token_endpoints {
+        for (i, credential) in request.credentials.iter().enumerate() {
+            ssrf::check(credential, &format!("credentials[{i}].")).map_err(|m| call.invalid(m))?;
+        }
+    }
     let vault = call.run(move |s| s.create_vault(request)).await?;
     Ok(call.answer(StatusCode::CREATED, &vault))
 }
@@ -141,6 +146,9 @@ async fn add_credential(
     let text = call.json_body(body, &headers).await?;
     let request = CreateCredential::from_json(&text)
         .map_err(|e| ApiError::from_store(call.dialect, &call.request_id, e))?;
+    if !app.allow_private_token_endpoints {
+        ssrf::check(&request, "").map_err(|m| call.invalid(m))?;
+    }
     let credential = call
         .run(move |s| s.add_credential(&vault_id, request))
         .await?;

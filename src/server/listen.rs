@@ -44,6 +44,11 @@ pub struct ServeOptions {
     pub insecure_listen: bool,
     /// Request and connection limits.
     pub limits: Limits,
+    /// Accept `mcp_oauth` token endpoints that name loopback, private or other internal
+    /// hosts. Default: refused with 400. For development only; pair it with the store's
+    /// refresher: [`HttpRefresher::public_only`](crate::HttpRefresher::public_only)
+    /// (which checks the addresses actually connected to) unless this is set.
+    pub allow_private_token_endpoints: bool,
 }
 
 impl Default for ServeOptions {
@@ -53,6 +58,7 @@ impl Default for ServeOptions {
             tls: None,
             insecure_listen: false,
             limits: Limits::default(),
+            allow_private_token_endpoints: false,
         }
     }
 }
@@ -77,6 +83,13 @@ impl ServeOptions {
     #[must_use]
     pub fn insecure_listen(mut self, yes: bool) -> Self {
         self.insecure_listen = yes;
+        self
+    }
+
+    /// Accepts token endpoints on internal hosts (development only).
+    #[must_use]
+    pub fn allow_private_token_endpoints(mut self, yes: bool) -> Self {
+        self.allow_private_token_endpoints = yes;
         self
     }
 
@@ -144,6 +157,7 @@ pub fn start(
         store: store.clone(),
         api_keys,
         limits: Arc::new(limits.clone()),
+        allow_private_token_endpoints: options.allow_private_token_endpoints,
     };
     let service = router(app).into_make_service();
     let handle: Handle<SocketAddr> = Handle::new();

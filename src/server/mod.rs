@@ -38,6 +38,7 @@ mod listen;
 mod query;
 mod render;
 mod resolve;
+mod ssrf;
 
 use std::sync::Arc;
 
@@ -55,6 +56,8 @@ pub(crate) struct App {
     pub(crate) store: VaultStore,
     pub(crate) api_keys: ApiKeys,
     pub(crate) limits: Arc<Limits>,
+    /// Token endpoints at internal addresses accepted (development only).
+    pub(crate) allow_private_token_endpoints: bool,
 }
 
 /// Both dialects and the resolve route, with request ids and the per-request timeout.

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use vaultstore::server::{self, ApiKeys, ServeOptions, TlsFiles};
-use vaultstore::{Error, VaultStore};
+use vaultstore::{Error, HttpRefresher, VaultStore};
 
 use crate::exit::{usage, Failure, Outcome};
 use crate::open;
@@ -29,13 +29,31 @@ pub struct ServeArgs {
     /// in clear). Prints a warning.
     #[arg(long)]
     pub insecure_listen: bool,
+    /// Development only: let mcp_oauth credentials refresh at loopback, private or
+    /// link-local token endpoints. Without it, an admin key could make the server POST
+    /// to any address inside its network.
+    #[arg(long)]
+    pub allow_private_token_endpoints: bool,
 }
 
 pub fn run(args: ServeArgs, cx: &mut Context) -> Outcome {
     let (dir, key) = open::existing_store(&cx.global, &mut cx.stdin)?;
-    let store: VaultStore = open::with_key(VaultStore::builder(&dir), key).open()?;
+    // Refreshes connect only to public addresses unless the development flag says so.
+    let refresher = if args.allow_private_token_endpoints {
+        eprintln!(
+            "vaultstore serve: WARNING: --allow-private-token-endpoints: refreshes may reach \
+             internal addresses"
+        );
+        HttpRefresher::new()
+    } else {
+        HttpRefresher::public_only()
+    };
+    let builder = VaultStore::builder(&dir).token_refresher(refresher);
+    let store: VaultStore = open::with_key(builder, key).open()?;
     let keys = ApiKeys::new(&dir);
-    let mut options = ServeOptions::new(args.listen).insecure_listen(args.insecure_listen);
+    let mut options = ServeOptions::new(args.listen)
+        .insecure_listen(args.insecure_listen)
+        .allow_private_token_endpoints(args.allow_private_token_endpoints);
     if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
         options = options.tls(TlsFiles { cert, key });
     }
