@@ -182,6 +182,10 @@ pub fn start(
             Some(files) => {
                 let config =
                     runtime.block_on(RustlsConfig::from_pem_file(&files.cert, &files.key))?;
+                // HTTP/1.1 only (as the plain listener): offer no h2 in ALPN.
+                let mut tls = (*config.get_inner()).clone();
+                tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+                config.reload_from_config(Arc::new(tls));
                 let acceptor = RustlsAcceptor::new(config)
                     .handshake_timeout(limits.header_read_timeout)
                     .acceptor(limit);
