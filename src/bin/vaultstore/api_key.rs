@@ -21,8 +21,10 @@ pub enum ApiKeyCommand {
     )]
     Create(CreateArgs),
     /// List the keys (never the keys themselves).
+    #[command(after_help = "Example:\n  vaultstore --json api-key list")]
     List,
     /// Revoke a key by id (key_…); the server refuses it from its next request on.
+    #[command(after_help = "Example:\n  vaultstore api-key revoke key_3f2a…")]
     Revoke(RevokeArgs),
 }
 
