@@ -65,7 +65,7 @@
 //!
 //! ## What it is not
 //!
-//! Not a server (feature `server` adds one: [`server`], `vaultstore serve`), not a
+//! Not a server (feature `server` adds one: `vaultstore::server`, `vaultstore serve`), not a
 //! replicated store, not a defence against an attacker who can read
 //! this process's memory or holds the master key. Archive and delete erase a sealed
 //! token from the live store at once, but the storage engine's log may keep old
