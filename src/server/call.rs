@@ -38,30 +38,40 @@ pub(crate) fn dialect_of(path: &str) -> Dialect {
     }
 }
 
-/// Middleware: gives the request its id and bounds its time.
+/// Middleware: gives the request its id, reads its whole body (up to the limit, else
+/// 413) and bounds its time. Reading every body here, whether the route wants it or
+/// not, keeps the connection reusable: hyper closes one whose body was left unread.
 pub(crate) async fn context(
     axum::extract::State(app): axum::extract::State<App>,
-    mut request: Request,
+    request: Request,
     next: Next,
 ) -> Response {
     let id = new_request_id();
     let dialect = dialect_of(request.uri().path());
-    request.extensions_mut().insert(RequestId(id.clone()));
-    let mut response =
-        match tokio::time::timeout(app.limits.request_timeout, next.run(request)).await {
-            Ok(response) => response,
-            Err(_) => ApiError::new(
-                dialect,
-                &id,
-                StatusCode::REQUEST_TIMEOUT,
-                "timeout_error",
-                format!(
-                    "The request took longer than {} s.",
-                    app.limits.request_timeout.as_secs_f32()
-                ),
-            )
-            .into_response(),
+    let handled = async {
+        let (mut parts, body) = request.into_parts();
+        let bytes = match read_body(body, &parts.headers, &app.limits, dialect, &id).await {
+            Ok(bytes) => bytes,
+            Err(e) => return e.into_response(),
         };
+        parts.extensions.insert(RequestId(id.clone()));
+        next.run(Request::from_parts(parts, Body::from(bytes)))
+            .await
+    };
+    let mut response = match tokio::time::timeout(app.limits.request_timeout, handled).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            dialect,
+            &id,
+            StatusCode::REQUEST_TIMEOUT,
+            "timeout_error",
+            format!(
+                "The request took longer than {} s.",
+                app.limits.request_timeout.as_secs_f32()
+            ),
+        )
+        .into_response(),
+    };
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().entry("request-id").or_insert(value);
     }
