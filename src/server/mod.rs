@@ -60,12 +60,32 @@ pub(crate) struct App {
     pub(crate) allow_private_token_endpoints: bool,
 }
 
+/// The OpenAPI 3.1 document of both dialects and resolve (written by
+/// tests/openapi/gen_openapi.py; tests check it against the routes).
+pub const OPENAPI_JSON: &str = include_str!("openapi.json");
+
+async fn openapi(
+    axum::Extension(call::RequestId(id)): axum::Extension<call::RequestId>,
+) -> axum::response::Response {
+    let mut response = axum::response::Response::new(axum::body::Body::from(OPENAPI_JSON));
+    let headers = response.headers_mut();
+    headers.insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json"),
+    );
+    if let Ok(value) = axum::http::HeaderValue::from_str(&id) {
+        headers.insert("request-id", value);
+    }
+    response
+}
+
 /// Both dialects and the resolve route, with request ids and the per-request timeout.
 pub(crate) fn router(app: App) -> Router {
     Router::new()
         .merge(dialect_qoder::routes())
         .merge(dialect_anthropic::routes())
         .merge(resolve::routes())
+        .route("/openapi.json", axum::routing::get(openapi))
         .fallback(call::not_found)
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
