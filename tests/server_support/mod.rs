@@ -31,6 +31,12 @@ impl Server {
     }
 
     pub fn start_with(limits: Limits) -> Server {
+        Self::start_opts(limits, false)
+    }
+
+    /// With `allow_private`: token endpoints on loopback accepted (and the store's
+    /// refresher reaches them), as `serve --allow-private-token-endpoints`.
+    pub fn start_opts(limits: Limits, allow_private: bool) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let store =
             VaultStore::open(dir.path(), MasterKey::from_bytes([9; 32])).expect("open store");
@@ -41,7 +47,9 @@ impl Server {
         let runtime = keys
             .create("default", Role::Runtime, None)
             .expect("runtime key");
-        let options = ServeOptions::new("127.0.0.1:0".parse().expect("addr")).limits(limits);
+        let options = ServeOptions::new("127.0.0.1:0".parse().expect("addr"))
+            .limits(limits)
+            .allow_private_token_endpoints(allow_private);
         let running = server::start(store, keys.clone(), options).expect("server starts");
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
