@@ -71,7 +71,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ServeOptions::new("127.0.0.1:0".parse()?),
     )?;
     let fixture = Fixture {
-        base: format!("http://{}", running.local_addr()),
+        base: running.endpoint(false),
         admin: admin.key.expose_secret().to_owned(),
         runtime: runtime.key.expose_secret().to_owned(),
         ids: Arc::new(ids),

@@ -113,3 +113,51 @@ fn serve_and_api_key_commands_have_examples() {
         );
     }
 }
+
+#[test]
+fn serve_listens_on_a_private_unix_socket() {
+    use std::io::{Read, Write};
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::net::UnixStream;
+
+    let env = Env::new();
+    let made = env.json(&["api-key", "create", "--role", "admin"], "");
+    let key = made["key"].as_str().expect("key").to_owned();
+    let socket = env.dir.path().join("serve.sock");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("vaultstore"))
+        .env_remove("VAULTSTORE_PATH")
+        .env_remove("VAULTSTORE_KEY_FILE")
+        .env("XDG_CONFIG_HOME", env.config_dir())
+        .arg("--store")
+        .arg(&env.store)
+        .arg("serve")
+        .arg("--listen")
+        .arg(format!("unix:{}", socket.display()))
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let line = lines.next().expect("a line").expect("text");
+    assert!(line.contains("unix:"), "{line}");
+    let mode = std::fs::metadata(&socket)
+        .expect("socket")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+
+    let mut stream = UnixStream::connect(&socket).expect("connects");
+    write!(
+        stream,
+        "GET /v1/vaults HTTP/1.1\r\nHost: x\r\nx-api-key: {key}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("writes");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("reads");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).expect("pid");
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("SIGTERM");
+    assert!(child.wait().expect("exits").success());
+    assert!(!socket.exists(), "the socket file is removed on shutdown");
+}

@@ -42,6 +42,10 @@ pub struct ServeOptions {
     /// Allow plain HTTP on an address other than loopback (API keys and tokens would
     /// cross the network in clear). Default: refused.
     pub insecure_listen: bool,
+    /// Listen on this unix socket instead of `listen` (made 0600: only this user
+    /// connects; a stale socket file left by a crash is replaced). No TLS there.
+    /// Default: none.
+    pub unix_socket: Option<PathBuf>,
     /// Request and connection limits.
     pub limits: Limits,
     /// Accept `mcp_oauth` token endpoints that name loopback, private or other internal
@@ -57,6 +61,7 @@ impl Default for ServeOptions {
             listen: SocketAddr::from(([127, 0, 0, 1], 8787)),
             tls: None,
             insecure_listen: false,
+            unix_socket: None,
             limits: Limits::default(),
             allow_private_token_endpoints: false,
         }
@@ -86,6 +91,13 @@ impl ServeOptions {
         self
     }
 
+    /// Listens on a unix socket at `path` instead of a TCP address.
+    #[must_use]
+    pub fn unix_socket(mut self, path: impl Into<PathBuf>) -> Self {
+        self.unix_socket = Some(path.into());
+        self
+    }
+
     /// Accepts token endpoints on internal hosts (development only).
     #[must_use]
     pub fn allow_private_token_endpoints(mut self, yes: bool) -> Self {
@@ -103,8 +115,9 @@ impl ServeOptions {
 
 /// A server accepting connections on its own tokio runtime.
 pub struct RunningServer {
-    addr: SocketAddr,
-    handle: Handle<SocketAddr>,
+    addr: Option<SocketAddr>,
+    socket: Option<PathBuf>,
+    shutdown: Box<dyn Fn(Duration) + Send + Sync>,
     task: Option<tokio::task::JoinHandle<io::Result<()>>>,
     runtime: Option<Runtime>,
     store: VaultStore,
@@ -114,6 +127,7 @@ impl std::fmt::Debug for RunningServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RunningServer")
             .field("addr", &self.addr)
+            .field("socket", &self.socket)
             .finish_non_exhaustive()
     }
 }
@@ -129,7 +143,14 @@ pub fn start(
     api_keys: ApiKeys,
     options: ServeOptions,
 ) -> io::Result<RunningServer> {
-    if !options.listen.ip().is_loopback() && options.tls.is_none() {
+    if options.unix_socket.is_some() && options.tls.is_some() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "TLS is not served on a unix socket (only this user can connect to it)",
+        ));
+    }
+    if options.unix_socket.is_none() && !options.listen.ip().is_loopback() && options.tls.is_none()
+    {
         if !options.insecure_listen {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -150,8 +171,6 @@ pub fn start(
         .enable_all()
         .thread_name("vaultstore-serve")
         .build()?;
-    let listener = TcpListener::bind(options.listen)?;
-    let addr = listener.local_addr()?;
     let limits = options.limits.clone();
     let app = App {
         store: store.clone(),
@@ -160,55 +179,120 @@ pub fn start(
         allow_private_token_endpoints: options.allow_private_token_endpoints,
     };
     let service = router(app).into_make_service();
-    let handle: Handle<SocketAddr> = Handle::new();
-    let connections = Arc::new(Semaphore::new(limits.max_connections));
     let limit = ConnectionLimit {
         inner: DefaultAcceptor,
-        permits: connections,
+        permits: Arc::new(Semaphore::new(limits.max_connections)),
     };
-    let task = {
-        let _guard = runtime.enter();
-        let mut server = axum_server::from_tcp(listener)?.handle(handle.clone());
-        server
-            .http_builder()
-            .http1()
-            .max_buf_size(limits.max_header_bytes.max(8192))
-            .header_read_timeout(Some(limits.header_read_timeout));
-        let server = server
-            .http1_only()
-            .first_request_timeout(limits.header_read_timeout);
-        match &options.tls {
-            None => runtime.spawn(server.acceptor(limit).serve(service)),
-            Some(files) => {
-                let config =
-                    runtime.block_on(RustlsConfig::from_pem_file(&files.cert, &files.key))?;
-                // HTTP/1.1 only (as the plain listener): offer no h2 in ALPN.
-                let mut tls = (*config.get_inner()).clone();
-                tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-                config.reload_from_config(Arc::new(tls));
-                let acceptor = RustlsAcceptor::new(config)
-                    .handshake_timeout(limits.header_read_timeout)
-                    .acceptor(limit);
-                runtime.spawn(server.acceptor(acceptor).serve(service))
-            }
+    // The same HTTP settings on either kind of listener.
+    macro_rules! configured {
+        ($server:expr) => {{
+            let mut server = $server;
+            server
+                .http_builder()
+                .http1()
+                .max_buf_size(limits.max_header_bytes.max(8192))
+                .header_read_timeout(Some(limits.header_read_timeout));
+            server
+                .http1_only()
+                .first_request_timeout(limits.header_read_timeout)
+        }};
+    }
+    let _guard = runtime.enter();
+    #[cfg(not(unix))]
+    if options.unix_socket.is_some() {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "unix sockets exist only on unix",
+        ));
+    }
+    #[cfg(unix)]
+    if let Some(path) = &options.unix_socket {
+        let listener = bind_unix(path)?;
+        let handle = Handle::new();
+        let server = configured!(axum_server::from_unix(listener)?.handle(handle.clone()));
+        let task = runtime.spawn(server.acceptor(limit).serve(service));
+        runtime.block_on(handle.listening());
+        drop(_guard);
+        return Ok(RunningServer {
+            addr: None,
+            socket: Some(path.clone()),
+            shutdown: Box::new(move |grace| handle.graceful_shutdown(Some(grace))),
+            task: Some(task),
+            runtime: Some(runtime),
+            store,
+        });
+    }
+    let listener = TcpListener::bind(options.listen)?;
+    let addr = listener.local_addr()?;
+    let handle: Handle<SocketAddr> = Handle::new();
+    let server = configured!(axum_server::from_tcp(listener)?.handle(handle.clone()));
+    let task = match &options.tls {
+        None => runtime.spawn(server.acceptor(limit).serve(service)),
+        Some(files) => {
+            let config = runtime.block_on(RustlsConfig::from_pem_file(&files.cert, &files.key))?;
+            // HTTP/1.1 only (as the plain listener): offer no h2 in ALPN.
+            let mut tls = (*config.get_inner()).clone();
+            tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+            config.reload_from_config(Arc::new(tls));
+            let acceptor = RustlsAcceptor::new(config)
+                .handshake_timeout(limits.header_read_timeout)
+                .acceptor(limit);
+            runtime.spawn(server.acceptor(acceptor).serve(service))
         }
     };
     // Ready when the port accepts connections: the listener is bound already, and the
     // accept loop has started once `listening` answers.
     runtime.block_on(handle.listening());
+    drop(_guard);
     Ok(RunningServer {
-        addr,
-        handle,
+        addr: Some(addr),
+        socket: None,
+        shutdown: Box::new(move |grace| handle.graceful_shutdown(Some(grace))),
         task: Some(task),
         runtime: Some(runtime),
         store,
     })
 }
 
+/// Binds a unix socket at `path`, replacing a stale socket file that no server
+/// answers on, and makes it 0600.
+#[cfg(unix)]
+fn bind_unix(path: &std::path::Path) -> io::Result<std::os::unix::net::UnixListener> {
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    use std::os::unix::net::{UnixListener, UnixStream};
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if !meta.file_type().is_socket() {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!("{} exists and is not a socket", path.display()),
+            ));
+        }
+        if UnixStream::connect(path).is_ok() {
+            return Err(io::Error::new(
+                io::ErrorKind::AddrInUse,
+                format!("a server already answers on {}", path.display()),
+            ));
+        }
+        std::fs::remove_file(path)?;
+    }
+    let listener = UnixListener::bind(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(listener)
+}
+
 impl RunningServer {
-    /// The address it listens on.
-    pub fn local_addr(&self) -> SocketAddr {
+    /// The TCP address it listens on (`None` on a unix socket).
+    pub fn local_addr(&self) -> Option<SocketAddr> {
         self.addr
+    }
+
+    /// Where to reach it: `http(s)://ADDR` or `unix:PATH`.
+    pub fn endpoint(&self, tls: bool) -> String {
+        match (&self.addr, &self.socket) {
+            (Some(addr), _) => format!("{}://{addr}", if tls { "https" } else { "http" }),
+            (None, Some(path)) => format!("unix:{}", path.display()),
+            (None, None) => String::new(),
+        }
     }
 
     /// Stops accepting, lets requests in flight finish (up to 30 s), then flushes the
@@ -233,7 +317,7 @@ impl RunningServer {
     }
 
     fn stop(&mut self) -> io::Result<()> {
-        self.handle.graceful_shutdown(Some(GRACE));
+        (self.shutdown)(GRACE);
         let mut served = Ok(());
         if let (Some(runtime), Some(task)) = (self.runtime.take(), self.task.take()) {
             served = match runtime.block_on(task) {
@@ -242,6 +326,9 @@ impl RunningServer {
             };
             // Store calls on the blocking pool finish before the runtime is gone.
             runtime.shutdown_timeout(GRACE);
+        }
+        if let Some(path) = &self.socket {
+            let _ = std::fs::remove_file(path);
         }
         self.store
             .flush()

@@ -21,7 +21,7 @@
 //! let store = vaultstore::VaultStore::open("/srv/vaultstore", vaultstore::MasterKey::generate())?;
 //! let keys = ApiKeys::new(store.path());
 //! let running = server::start(store, keys, ServeOptions::default())?;
-//! println!("listening on {}", running.local_addr());
+//! println!("listening on {}", running.endpoint(false));
 //! running.run_until_signal()?;
 //! # Ok(())
 //! # }

@@ -56,7 +56,7 @@ impl Server {
             .build()
             .into();
         Server {
-            base: format!("http://{}", running.local_addr()),
+            base: running.endpoint(false),
             admin: admin.key.expose_secret().to_owned(),
             runtime: runtime.key.expose_secret().to_owned(),
             keys,

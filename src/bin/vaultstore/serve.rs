@@ -15,10 +15,10 @@ use crate::Context;
 
 #[derive(Args)]
 pub struct ServeArgs {
-    /// The address to listen on. Anything but loopback needs --tls-cert/--tls-key or
-    /// --insecure-listen.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8787")]
-    pub listen: SocketAddr,
+    /// The address to listen on, or unix:PATH for a unix socket (0600). A TCP address
+    /// other than loopback needs --tls-cert/--tls-key or --insecure-listen.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8787", value_parser = listen)]
+    pub listen: Listen,
     /// Serve HTTPS with this certificate chain (PEM).
     #[arg(long, value_name = "PATH", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
@@ -36,6 +36,25 @@ pub struct ServeArgs {
     pub allow_private_token_endpoints: bool,
 }
 
+/// Where `--listen` points.
+#[derive(Clone)]
+pub enum Listen {
+    Tcp(SocketAddr),
+    Unix(PathBuf),
+}
+
+fn listen(text: &str) -> Result<Listen, String> {
+    if let Some(path) = text.strip_prefix("unix:") {
+        if path.is_empty() {
+            return Err("unix: needs a path, e.g. unix:/run/vaultstore.sock".into());
+        }
+        return Ok(Listen::Unix(PathBuf::from(path)));
+    }
+    text.parse()
+        .map(Listen::Tcp)
+        .map_err(|_| format!("'{text}' is not ADDR:PORT (e.g. 127.0.0.1:8787) or unix:PATH"))
+}
+
 pub fn run(args: ServeArgs, cx: &mut Context) -> Outcome {
     let (dir, key) = open::existing_store(&cx.global, &mut cx.stdin)?;
     // Refreshes connect only to public addresses unless the development flag says so.
@@ -51,27 +70,26 @@ pub fn run(args: ServeArgs, cx: &mut Context) -> Outcome {
     let builder = VaultStore::builder(&dir).token_refresher(refresher);
     let store: VaultStore = open::with_key(builder, key).open()?;
     let keys = ApiKeys::new(&dir);
-    let mut options = ServeOptions::new(args.listen)
-        .insecure_listen(args.insecure_listen)
-        .allow_private_token_endpoints(args.allow_private_token_endpoints);
+    let mut options = match &args.listen {
+        Listen::Tcp(addr) => ServeOptions::new(*addr),
+        Listen::Unix(path) => ServeOptions::default().unix_socket(path.clone()),
+    }
+    .insecure_listen(args.insecure_listen)
+    .allow_private_token_endpoints(args.allow_private_token_endpoints);
     if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
         options = options.tls(TlsFiles { cert, key });
     }
-    let scheme = if options.tls.is_some() {
-        "https"
-    } else {
-        "http"
-    };
+    let tls = options.tls.is_some();
     let running = server::start(store, keys, options).map_err(|e| match e.kind() {
         std::io::ErrorKind::InvalidInput => usage(e.to_string()),
         _ => Failure::Store(Error::Io {
-            context: format!("serving on {}", args.listen),
+            context: "starting the server".into(),
             source: e,
         }),
     })?;
     eprintln!(
-        "vaultstore serve: listening on {scheme}://{} (store {})",
-        running.local_addr(),
+        "vaultstore serve: listening on {} (store {})",
+        running.endpoint(tls),
         dir.display()
     );
     running.run_until_signal().map_err(|e| {
