@@ -66,7 +66,8 @@
 //!
 //! ## What it is not
 //!
-//! Not a server, not a replicated store, not a defence against an attacker who can read
+//! Not a server (feature `server` adds one: `vaultstore::server`, `vaultstore serve`), not a
+//! replicated store, not a defence against an attacker who can read
 //! this process's memory or holds the master key. Archive and delete erase a sealed
 //! token from the live store at once, but the storage engine's log may keep old
 //! ciphertext until it compacts; it stays unreadable without the key, and after
@@ -140,6 +141,9 @@ mod target_dir;
 mod timestamp;
 mod validate;
 mod verify;
+
+#[cfg(feature = "server")]
+pub mod server;
 
 /// Hooks for the fuzz targets in `fuzz/`; not part of the API.
 #[doc(hidden)]

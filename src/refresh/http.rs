@@ -3,7 +3,11 @@
 
 use std::time::Duration;
 
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+
 use super::form::{basic_authorization, form_body, parse_token_answer};
+use super::public_ip::is_public;
 use super::{
     ClientCredentials, RefreshFailure, RefreshFailureKind, RefreshRequest, TokenAnswer,
     TokenRefresher,
@@ -16,10 +20,46 @@ use super::{
 ///   sent on to another address);
 /// - a connect timeout (default 10 s) and an overall one (default 30 s);
 /// - an answer of at most 64 KiB read;
-/// - no proxy from `HTTP_PROXY`/`HTTPS_PROXY` unless [`HttpRefresher::proxy_from_env`].
+/// - no proxy from `HTTP_PROXY`/`HTTPS_PROXY` unless [`HttpRefresher::proxy_from_env`];
+/// - with [`HttpRefresher::public_only`], only public addresses: where whoever stores a
+///   credential is not trusted (a server), a token endpoint that resolves to loopback,
+///   private, link-local or other internal addresses is refused. The check is on the
+///   addresses the connection is made to (no second DNS lookup), so DNS rebinding does
+///   not get round it.
 #[derive(Clone, Debug)]
 pub struct HttpRefresher {
     agent: ureq::Agent,
+}
+
+/// Said when every address of the token endpoint is internal.
+const INTERNAL_ONLY: &str = "the token endpoint resolves only to loopback, private, \
+    link-local or other internal addresses, which this refresher refuses";
+
+/// A resolver keeping only public addresses (ureq's resolver hook: the connector then
+/// connects to exactly these).
+#[derive(Debug)]
+struct PublicOnly;
+
+impl Resolver for PublicOnly {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let all = DefaultResolver::default().resolve(uri, config, timeout)?;
+        let mut kept = self.empty();
+        for addr in all.iter().filter(|a| is_public(a.ip())) {
+            kept.push(*addr);
+        }
+        if kept.is_empty() {
+            return Err(ureq::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                INTERNAL_ONLY,
+            )));
+        }
+        Ok(kept)
+    }
 }
 
 /// The largest answer read from a token endpoint.
@@ -40,20 +80,44 @@ impl HttpRefresher {
     /// With these timeouts; `proxy_from_env` takes a proxy from `HTTPS_PROXY` and the
     /// like, as curl does.
     pub fn with_timeouts(connect: Duration, overall: Duration, proxy_from_env: bool) -> Self {
+        Self::build(connect, overall, proxy_from_env, false)
+    }
+
+    /// Like [`HttpRefresher::new`], but connecting to public addresses only (see the
+    /// type's documentation): for a server, where an API caller picks `token_endpoint`.
+    pub fn public_only() -> Self {
+        Self::build(
+            Duration::from_secs(10),
+            Duration::from_secs(30),
+            false,
+            true,
+        )
+    }
+
+    fn build(
+        connect: Duration,
+        overall: Duration,
+        proxy_from_env: bool,
+        public_only: bool,
+    ) -> Self {
         let proxy = if proxy_from_env {
             ureq::Proxy::try_from_env()
         } else {
             None
         };
-        let agent = ureq::Agent::config_builder()
+        let config = ureq::Agent::config_builder()
             .timeout_connect(Some(connect))
             .timeout_global(Some(overall))
             .max_redirects(0)
             .http_status_as_error(false)
             .proxy(proxy)
             .user_agent(concat!("vaultstore/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into();
+            .build();
+        let agent = if public_only {
+            ureq::Agent::with_parts(config, DefaultConnector::default(), PublicOnly)
+        } else {
+            config.into()
+        };
         HttpRefresher { agent }
     }
 
@@ -121,6 +185,13 @@ fn failure(e: ureq::Error) -> RefreshFailure {
         ),
         ureq::Error::ConnectionFailed => {
             RefreshFailure::transient("network_error", "could not connect to the token endpoint")
+        }
+        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            RefreshFailure::new(
+                RefreshFailureKind::Configuration,
+                "invalid_token_endpoint",
+                INTERNAL_ONLY,
+            )
         }
         ureq::Error::Io(e) => RefreshFailure::transient(
             "network_error",

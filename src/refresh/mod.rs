@@ -9,6 +9,8 @@ mod held;
 #[cfg(feature = "http-refresh")]
 mod http;
 mod locks;
+#[cfg(feature = "http-refresh")]
+mod public_ip;
 
 use std::fmt;
 
@@ -20,6 +22,8 @@ pub(crate) use held::HeldRefresh;
 #[cfg(feature = "http-refresh")]
 pub use http::HttpRefresher;
 pub(crate) use locks::{RefreshGuard, RefreshLocks};
+#[cfg(feature = "http-refresh")]
+pub(crate) use public_ip::is_public;
 
 /// Renews access tokens at an OAuth token endpoint. The default is [`HttpRefresher`]
 /// (feature `http-refresh`, on by default); a runtime can supply its own with

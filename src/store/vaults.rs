@@ -1,5 +1,7 @@
 //! Vault operations: create, get, update, list, archive, delete.
 
+use std::collections::BTreeMap;
+
 use super::credentials::new_record;
 use super::list::Records;
 use super::records_io::vault_name;
@@ -24,14 +26,38 @@ impl VaultStore {
     /// credentials ("At least one credential is required when creating a vault.") or more
     /// than the per-vault limit; [`Error::Conflict`] if two credentials share a URL.
     pub fn create_vault(&self, request: CreateVault) -> Result<Vault> {
-        validate::display_name("display_name", &request.display_name)?;
-        validate::metadata(&request.metadata)?;
         if request.credentials.is_empty() {
+            validate::display_name("display_name", &request.display_name)?;
+            validate::metadata(&request.metadata)?;
             return Err(Error::invalid(
                 "credentials",
                 "At least one credential is required when creating a vault.",
             ));
         }
+        self.create_vault_with(request)
+    }
+
+    /// Creates a vault with no credentials yet: the hosted Anthropic API's create, which
+    /// takes only a name and metadata (credentials are added one by one after). Every
+    /// other way in keeps [`VaultStore::create_vault`]'s "at least one credential".
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for a bad name or metadata.
+    pub fn create_empty_vault(
+        &self,
+        display_name: impl Into<String>,
+        metadata: BTreeMap<String, String>,
+    ) -> Result<Vault> {
+        self.create_vault_with(CreateVault {
+            display_name: display_name.into(),
+            credentials: Vec::new(),
+            metadata,
+        })
+    }
+
+    fn create_vault_with(&self, request: CreateVault) -> Result<Vault> {
+        validate::display_name("display_name", &request.display_name)?;
+        validate::metadata(&request.metadata)?;
         let max = self.inner.max_active_credentials as usize;
         if request.credentials.len() > max {
             return Err(Error::invalid(

@@ -86,6 +86,16 @@ pub enum Command {
         removed; a crash midway leaves the old store or the new one. After rotate-key,\n\
         compact leaves no ciphertext under the old key in the store.")]
     Compact,
+    /// Serve the store over HTTP: the seeds' API, Anthropic's Vaults API, and resolve.
+    #[cfg(feature = "server")]
+    #[command(after_help = "Examples:\n  vaultstore serve\n  \
+        vaultstore serve --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem\n\n\
+        Callers need an API key: vaultstore api-key create --role admin")]
+    Serve(crate::serve::ServeArgs),
+    /// Create, list and revoke the server's API keys.
+    #[cfg(feature = "server")]
+    #[command(subcommand)]
+    ApiKey(crate::api_key::ApiKeyCommand),
 }
 
 #[derive(Args)]

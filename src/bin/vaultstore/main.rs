@@ -1,6 +1,8 @@
 //! `vaultstore`: the command-line program over the library, for operators and edge
 //! boxes. Built only with the `cli` feature. See docs/cli.md.
 
+#[cfg(feature = "server")]
+mod api_key;
 mod args;
 mod backup;
 mod compact;
@@ -12,6 +14,8 @@ mod output;
 mod progress;
 mod resolve;
 mod secrets;
+#[cfg(feature = "server")]
+mod serve;
 mod stdin;
 mod vault;
 mod verify;
@@ -88,5 +92,9 @@ fn run(command: Command, cx: &mut Context) -> Outcome {
         Command::Verify => verify::run(cx),
         Command::Backup(args) => backup::run(args, cx),
         Command::Compact => compact::run(cx),
+        #[cfg(feature = "server")]
+        Command::Serve(args) => serve::run(args, cx),
+        #[cfg(feature = "server")]
+        Command::ApiKey(command) => api_key::run(command, cx),
     }
 }
