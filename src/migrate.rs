@@ -80,6 +80,8 @@ impl VaultStore {
                 vault_key.clone(),
                 self.vault_bytes(&keys, vault, &record)?,
             );
+            // Lookup URLs of active credentials, in this build's normal form.
+            let mut claimed = std::collections::HashSet::new();
             for item in engine.credentials.scan_prefix(&vault_key) {
                 let (key, bytes) = item?;
                 let id = RawId::from_slice(&key[vault_key.len()..]).ok_or_else(|| {
@@ -90,9 +92,18 @@ impl VaultStore {
                 })?;
                 let mut binding = [0u8; 16];
                 rand::thread_rng().fill_bytes(&mut binding);
+                let old_lookup = old.lookup_url.clone();
+                let lookup_url = self.migrated_lookup(
+                    engine,
+                    vault,
+                    id,
+                    &old,
+                    old.archived_at.is_none(),
+                    &mut claimed,
+                )?;
                 let new = CredentialRecord {
                     mcp_server_url: old.mcp_server_url,
-                    lookup_url: old.lookup_url,
+                    lookup_url,
                     protocol: old.protocol,
                     credential_type: old.credential_type,
                     display_name: None,
@@ -109,11 +120,46 @@ impl VaultStore {
                     self.credential_bytes(&keys, vault, id, &new)?,
                 );
                 if new.is_active() {
-                    self.migrate_token(engine, &keys, &mut set, vault, id, &new)?;
+                    self.migrate_token(&keys, &mut set, vault, id, &new, &old_lookup)?;
                 }
             }
             Ok((set, true))
         })
+    }
+
+    /// The lookup URL a format-1 credential keeps in format 2: its URL in this build's
+    /// normal form (which since format 1 also decodes unreserved escapes, drops an empty
+    /// query and a trailing dot on the host), so that sessions find it by the form they
+    /// compute now. It keeps its old form when the new one no longer parses (a fragment,
+    /// now refused) or when another active credential of the vault already has it (two
+    /// spellings format 1 told apart): `verify` then reports it.
+    fn migrated_lookup(
+        &self,
+        engine: &crate::engine::Engine,
+        vault: RawId,
+        id: RawId,
+        old: &CredentialRecordV1,
+        active: bool,
+        claimed: &mut std::collections::HashSet<String>,
+    ) -> Result<String> {
+        let Ok(normal) = crate::validate::mcp_server_url("mcp_server_url", &old.mcp_server_url)
+        else {
+            return Ok(old.lookup_url.clone());
+        };
+        if !active {
+            return Ok(normal);
+        }
+        let taken_by_another = normal != old.lookup_url
+            && engine
+                .tokens
+                .get(self.account.token(vault, &normal))?
+                .and_then(|bytes| decode_as::<TokenEntryV1>(PLAIN_V1, &bytes, String::new).ok())
+                .is_some_and(|entry| entry.credential_id != id.bytes());
+        if taken_by_another || !claimed.insert(normal.clone()) {
+            claimed.insert(old.lookup_url.clone());
+            return Ok(old.lookup_url.clone());
+        }
+        Ok(normal)
     }
 
     /// Re-seals an active credential's format-1 token under format 2's associated data.
@@ -121,15 +167,16 @@ impl VaultStore {
     /// stays unreadable, and `verify` names it.
     fn migrate_token(
         &self,
-        engine: &crate::engine::Engine,
         keys: &Keyring,
         set: &mut WriteSet,
         vault: RawId,
         id: RawId,
         record: &CredentialRecord,
+        old_lookup: &str,
     ) -> Result<()> {
+        let old_key = self.account.token(vault, old_lookup);
         let token_key = self.account.token(vault, &record.lookup_url);
-        let Some(bytes) = engine.tokens.get(&token_key)? else {
+        let Some(bytes) = self.engine().tokens.get(&old_key)? else {
             return Ok(());
         };
         if bytes.first() == Some(&V2) {
@@ -142,7 +189,7 @@ impl VaultStore {
             return Ok(());
         }
         let (vault_text, id_text) = (vault.format(Kind::Vault), id.format(Kind::Credential));
-        let v1_ad = token_ad_v1(&self.account.name, &vault_text, &id_text, record, &old);
+        let v1_ad = token_ad_v1(&self.account.name, &vault_text, &id_text, old_lookup, &old);
         let access_token = match keys.open(&old.sealed, &v1_ad) {
             Some(plain) => {
                 let place = SecretPlace {
@@ -166,6 +213,9 @@ impl VaultStore {
             refresh_token: None,
             client_secret: None,
         };
+        if old_key != token_key {
+            set.delete(TreeId::Tokens, old_key);
+        }
         set.put(TreeId::Tokens, token_key, encode_as(V2, &entry)?);
         Ok(())
     }
@@ -176,7 +226,7 @@ fn token_ad_v1(
     account: &str,
     vault_id: &str,
     credential_id: &str,
-    record: &CredentialRecord,
+    lookup_url: &str,
     old: &TokenEntryV1,
 ) -> Vec<u8> {
     length_prefixed(
@@ -185,7 +235,7 @@ fn token_ad_v1(
             account.as_bytes(),
             vault_id.as_bytes(),
             credential_id.as_bytes(),
-            record.lookup_url.as_bytes(),
+            lookup_url.as_bytes(),
             old.protocol.as_str().as_bytes(),
             old.credential_type.as_str().as_bytes(),
         ],

@@ -14,6 +14,10 @@ const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/store-v1"
 
 /// A writable copy of the fixture (opening writes to it).
 fn copy_fixture() -> tempfile::TempDir {
+    copy_named(FIXTURE)
+}
+
+fn copy_named(fixture: &str) -> tempfile::TempDir {
     fn copy(from: &Path, to: &Path) {
         std::fs::create_dir_all(to).expect("mkdir");
         for entry in std::fs::read_dir(from).expect("read fixture") {
@@ -27,7 +31,7 @@ fn copy_fixture() -> tempfile::TempDir {
         }
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    copy(Path::new(FIXTURE), &dir.path().join("store"));
+    copy(Path::new(fixture), &dir.path().join("store"));
     dir
 }
 
@@ -163,4 +167,44 @@ fn a_format_1_store_still_refuses_the_wrong_key() {
         1,
         "nothing migrated without the key"
     );
+}
+
+#[test]
+fn urls_stored_in_format_1_normal_form_are_found_by_this_builds_form() {
+    let dir = copy_named(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/store-v1-spellings"
+    ));
+    let store =
+        VaultStore::open(dir.path().join("store"), MasterKey::from_bytes([9; 32])).expect("open");
+    let vault = &store
+        .list_vaults(&ListParams::default())
+        .expect("list")
+        .data[0];
+    // Stored as https://spell.example./m%63p? by format 1; any spelling finds it now.
+    for spelling in ["https://spell.example/mcp", "https://Spell.example./m%63p?"] {
+        assert_eq!(
+            token(&store, &vault.id, spelling).as_deref(),
+            Some("token-spelled"),
+            "{spelling}"
+        );
+    }
+    // Two credentials format 1 told apart: the first keeps the shared form; the other
+    // keeps its old one, and verify reports it rather than hiding it.
+    assert_eq!(
+        token(&store, &vault.id, "https://dup.example/%6Dcp").as_deref(),
+        Some("token-plain")
+    );
+    let problems = store.verify().expect("verify").problems;
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("lookup URL"), "{problems:?}");
+    let creds = store
+        .list_credentials(&vault.id, &ListParams::default())
+        .expect("list");
+    let names: Vec<&str> = creds
+        .data
+        .iter()
+        .map(|c| c.mcp_server_url.as_str())
+        .collect();
+    assert_eq!(names.len(), 3, "nothing lost: {names:?}");
 }
