@@ -175,6 +175,11 @@ pub use store::{StoreStats, VaultStore, DEFAULT_ACCOUNT};
 pub use verify::VerifyReport;
 
 pub use chrono;
+// Every Rust block of the README compiles and runs as a doctest, so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 /// Re-exported: tokens are [`secrecy::SecretString`]s in this crate's API.
 pub use secrecy;
 
