@@ -50,6 +50,7 @@ fn the_top_level_help_lists_the_exit_codes() {
         "7  wrong key",
         "8  other",
         "9  verify",
+        "10  refresh failed",
     ] {
         assert!(help.contains(row), "missing '{row}' in:\n{help}");
     }
