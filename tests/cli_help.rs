@@ -19,6 +19,7 @@ fn every_command_has_an_example() {
         &["vault", "delete"],
         &["credential", "add"],
         &["credential", "get"],
+        &["credential", "update"],
         &["credential", "list"],
         &["credential", "archive"],
         &["credential", "delete"],

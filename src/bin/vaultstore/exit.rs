@@ -53,8 +53,9 @@ pub fn help_text() -> String {
     }
     text.push_str(
         "\nSecrets are never taken from the command line: tokens come from --token-stdin,\n\
-         --token-file or a hidden prompt; the key from --key-file, --passphrase-stdin or\n\
-         a hidden prompt (--passphrase).",
+         --token-file (--refresh-token-file, --client-secret-file), a JSON body or a\n\
+         hidden prompt; the key from --key-file, --passphrase-stdin or a hidden prompt\n\
+         (--passphrase).",
     );
     text
 }
