@@ -170,8 +170,10 @@ fn get_list_archive_delete() {
         .assert()
         .success()
         .stdout(
-            predicate::str::is_match(r"(?m)^ID\s+STATUS\s+PROTOCOL\s+MCP_SERVER_URL$")
-                .expect("regex"),
+            predicate::str::is_match(
+                r"(?m)^ID\s+STATUS\s+TYPE\s+PROTOCOL\s+EXPIRES_AT\s+REFRESH\s+MCP_SERVER_URL$",
+            )
+            .expect("regex"),
         )
         .stdout(predicate::str::contains("https://example.com/mcp"));
 }

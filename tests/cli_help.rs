@@ -19,6 +19,7 @@ fn every_command_has_an_example() {
         &["vault", "delete"],
         &["credential", "add"],
         &["credential", "get"],
+        &["credential", "update"],
         &["credential", "list"],
         &["credential", "archive"],
         &["credential", "delete"],
@@ -50,6 +51,7 @@ fn the_top_level_help_lists_the_exit_codes() {
         "7  wrong key",
         "8  other",
         "9  verify",
+        "10  refresh failed",
     ] {
         assert!(help.contains(row), "missing '{row}' in:\n{help}");
     }

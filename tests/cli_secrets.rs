@@ -116,7 +116,8 @@ fn tokens_are_never_taken_from_argv() {
 }
 
 /// Every option of every command, from --help: none that mentions a token, secret,
-/// passphrase or password takes a value, except --token-file (a path).
+/// passphrase or password takes a value, except the --…-file ones (a path) and
+/// --token-endpoint (a URL).
 #[test]
 fn no_option_takes_a_secret_value() {
     let commands: &[&[&str]] = &[
@@ -125,6 +126,7 @@ fn no_option_takes_a_secret_value() {
         &["vault", "create"],
         &["vault", "update"],
         &["credential", "add"],
+        &["credential", "update"],
         &["resolve"],
         &["rotate-key"],
         &["verify"],
@@ -144,8 +146,14 @@ fn no_option_takes_a_secret_value() {
                 .iter()
                 .any(|w| option.contains(w));
             if secretive && option.contains('<') {
+                let files = [
+                    "--token-file <PATH>",
+                    "--refresh-token-file <PATH>",
+                    "--client-secret-file <PATH>",
+                    "--token-endpoint <URL>",
+                ];
                 assert!(
-                    option.starts_with("--token-file <PATH>"),
+                    files.iter().any(|f| option.starts_with(f)),
                     "{command:?}: {option}"
                 );
             }

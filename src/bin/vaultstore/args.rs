@@ -8,6 +8,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::exit;
 
+mod credential;
+pub use credential::{
+    AddCredentialArgs, AuthArg, CredentialTypeArg, Expiry, RefreshArgs, RefreshSecrets,
+    UpdateCredentialArgs,
+};
+
 /// An embedded, encrypted secrets store for agent runtimes: vaults of MCP-server
 /// bearer tokens, on this machine.
 #[derive(Parser)]
@@ -136,16 +142,35 @@ pub enum VaultCommand {
 
 #[derive(Subcommand)]
 pub enum CredentialCommand {
-    /// Add a credential (a bearer token for one MCP server URL) to a vault.
+    /// Add a credential (a token for one MCP server URL) to a vault.
     #[command(after_help = "Examples:\n  \
         vaultstore credential add vault_019e… --url https://jira.example.com/mcp/sse \\\n      \
         --protocol sse --token-stdin < jira.token\n  \
         vaultstore credential add vault_019e… --url https://db.example/mcp \\\n      \
-        --protocol streamable_http           # asks for the token, hidden")]
+        --protocol streamable_http           # asks for the token, hidden\n  \
+        vaultstore credential add vault_019e… --type mcp_oauth \\\n      \
+        --url https://mcp.linear.app/mcp --protocol streamable_http \\\n      \
+        --token-file access.token --expires-in 3600 \\\n      \
+        --client-id my-client --token-endpoint https://linear.app/oauth/token \\\n      \
+        --auth client_secret_post --client-secret-file client.secret \\\n      \
+        --refresh-token-file refresh.token --scope read\n  \
+        vaultstore credential add vault_019e… < credential.json   # the API's body\n\n\
+        Without --url or --body, the body is read from stdin when stdin is not a terminal;\n\
+        it may be in the seeds' flat shape or the API's auth shape.")]
     Add(AddCredentialArgs),
     /// Show a credential (never its token).
     #[command(after_help = "Example:\n  vaultstore credential get vault_019e… vcred_019e…")]
     Get(CredentialIds),
+    /// Change a credential's name or metadata, or rotate its secrets in place.
+    #[command(after_help = "Examples:\n  \
+        vaultstore credential update vault_019e… vcred_019e… --display-name Linear \\\n      \
+        --metadata team=infra --unset-metadata old\n  \
+        vaultstore credential update vault_019e… vcred_019e… --token-stdin \\\n      \
+        --expires-in 3600 --refresh-token-file refresh.token < access.token\n  \
+        vaultstore credential update vault_019e… vcred_019e… --scope ''   # clears it\n  \
+        vaultstore credential update vault_019e… vcred_019e… --body - < update.json\n\n\
+        New tokens clear a recorded refresh failure. The URL, type and client id stay.")]
+    Update(UpdateCredentialArgs),
     /// List a vault's credentials, newest first; --name searches the URL.
     #[command(
         after_help = "Example:\n  vaultstore credential list vault_019e… --include-archived"
@@ -220,20 +245,6 @@ pub struct UpdateVaultArgs {
     /// Remove a metadata key; repeat for more.
     #[arg(long, value_name = "KEY")]
     pub unset_metadata: Vec<String>,
-}
-
-#[derive(Args)]
-pub struct AddCredentialArgs {
-    /// The vault id (vault_…).
-    pub vault: String,
-    /// The MCP server URL (absolute http or https).
-    #[arg(long)]
-    pub url: String,
-    /// The MCP transport.
-    #[arg(long, value_enum)]
-    pub protocol: ProtocolArg,
-    #[command(flatten)]
-    pub token: TokenSource,
 }
 
 #[derive(Args)]

@@ -1,23 +1,16 @@
-//! `credential …`: add, get, list, archive, delete.
+//! `credential …`: add, get, list, update, archive, delete.
 
 use vaultstore::CreateCredential;
 
-use crate::args::CredentialCommand;
+use crate::args::{AddCredentialArgs, CredentialCommand};
 use crate::exit::Outcome;
-use crate::secrets;
 use crate::vault::list_params;
-use crate::Context;
+use crate::{body, credential_update, oauth, Context};
 
 pub fn run(command: CredentialCommand, cx: &mut Context) -> Outcome {
     match command {
-        CredentialCommand::Add(args) => {
-            // Open first: with --passphrase-stdin the passphrase is stdin's first line.
-            let store = cx.store()?;
-            let token = secrets::token(&args.token, &mut cx.stdin)?;
-            let request = CreateCredential::static_bearer(args.url, args.protocol.into(), token);
-            let cred = store.add_credential(&args.vault, request)?;
-            cx.out.credential(&cred);
-        }
+        CredentialCommand::Add(args) => add(args, cx)?,
+        CredentialCommand::Update(args) => credential_update::run(args, cx)?,
         CredentialCommand::Get(ids) => {
             let cred = cx.store()?.get_credential(&ids.vault, &ids.id)?;
             cx.out.credential(&cred);
@@ -39,5 +32,26 @@ pub fn run(command: CredentialCommand, cx: &mut Context) -> Outcome {
                 .show(&deleted, || format!("deleted credential {}", deleted.id));
         }
     }
+    Ok(())
+}
+
+/// From flags with --url, else from the API's JSON body (either shape).
+fn add(args: AddCredentialArgs, cx: &mut Context) -> Outcome {
+    oauth::check(&args)?;
+    // Open first: with --passphrase-stdin the passphrase is stdin's first line.
+    let store = cx.store()?;
+    let vault = args.vault.clone();
+    let request = match (&args.body, &args.url) {
+        (None, Some(_)) => oauth::from_flags(args, &mut cx.stdin)?,
+        (path, _) => {
+            let nothing = "give --url URL --protocol P (the token from --token-stdin, \
+                           --token-file or a prompt), or the API's JSON body on stdin or \
+                           with --body FILE";
+            let body = body::read(path.as_deref(), &mut cx.stdin, nothing)?;
+            CreateCredential::from_json(body.json())?
+        }
+    };
+    let cred = store.add_credential(&vault, request)?;
+    cx.out.credential(&cred);
     Ok(())
 }

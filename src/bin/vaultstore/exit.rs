@@ -20,6 +20,9 @@ pub const WRONG_KEY: u8 = 7;
 pub const OTHER: u8 = 8;
 /// `verify` ran and found problems.
 pub const VERIFY_PROBLEMS: u8 = 9;
+/// An `mcp_oauth` token was due and could not be refreshed (the endpoint refused, or
+/// could not be reached); the stale token is not printed.
+pub const REFRESH_FAILED: u8 = 10;
 
 /// The exit code table for `--help`, built from the constants above.
 pub fn help_text() -> String {
@@ -39,15 +42,20 @@ pub fn help_text() -> String {
         (WRONG_KEY, "wrong key file or passphrase"),
         (OTHER, "other failure (I/O, corrupted store)"),
         (VERIFY_PROBLEMS, "verify found problems"),
+        (
+            REFRESH_FAILED,
+            "refresh failed (an mcp_oauth token was due and could not be renewed)",
+        ),
     ];
     let mut text = String::from("Exit codes:\n");
     for (code, meaning) in rows {
-        text.push_str(&format!("  {code}  {meaning}\n"));
+        text.push_str(&format!("  {code:>2}  {meaning}\n"));
     }
     text.push_str(
         "\nSecrets are never taken from the command line: tokens come from --token-stdin,\n\
-         --token-file or a hidden prompt; the key from --key-file, --passphrase-stdin or\n\
-         a hidden prompt (--passphrase).",
+         --token-file (--refresh-token-file, --client-secret-file), a JSON body or a\n\
+         hidden prompt; the key from --key-file, --passphrase-stdin or a hidden prompt\n\
+         (--passphrase).",
     );
     text
 }
@@ -84,6 +92,7 @@ impl Failure {
                 Error::Conflict { .. } => CONFLICT,
                 Error::Locked { .. } => LOCKED,
                 Error::WrongKey | Error::RotationUnfinished => WRONG_KEY,
+                Error::Refresh { .. } => REFRESH_FAILED,
                 _ => OTHER,
             },
         }
@@ -118,6 +127,17 @@ impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Failure::Usage(m) | Failure::Conflict(m) => f.write_str(m),
+            Failure::Store(
+                e @ Error::Refresh {
+                    credential_id,
+                    needs_reauthorization: true,
+                    ..
+                },
+            ) => write!(
+                f,
+                "{e}; after a new login, store its tokens with `vaultstore credential \
+                 update VAULT {credential_id} --token-file … --refresh-token-file …`"
+            ),
             Failure::Store(e) => write!(f, "{e}"),
             Failure::VerifyProblems(n) => write!(f, "verify found {n} problem(s)"),
         }

@@ -4,11 +4,15 @@
 #[cfg(feature = "server")]
 mod api_key;
 mod args;
+mod argv;
 mod backup;
+mod body;
 mod compact;
 mod credential;
+mod credential_update;
 mod exit;
 mod keys;
+mod oauth;
 mod open;
 mod output;
 mod progress;
@@ -52,6 +56,10 @@ impl Context {
 }
 
 fn main() -> ExitCode {
+    if let Some(failure) = argv::refuse_secrets(std::env::args_os()) {
+        let json = std::env::args_os().any(|arg| arg == "--json");
+        return failure.report(json);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return bad_command_line(e),
@@ -77,9 +85,15 @@ fn bad_command_line(e: clap::Error) -> ExitCode {
     if !e.use_stderr() || help || !json {
         e.exit();
     }
+    // The message up to clap's usage lines: a first line may end in ':' with the list
+    // (of missing arguments, say) on the lines after it.
     let text = e.render().to_string();
-    let first = text.lines().next().unwrap_or_default();
-    Failure::Usage(first.trim_start_matches("error: ").to_owned()).report(true)
+    let message: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .take_while(|line| !line.is_empty() && !line.starts_with("Usage:"))
+        .collect();
+    Failure::Usage(message.join(" ").trim_start_matches("error: ").to_owned()).report(true)
 }
 
 fn run(command: Command, cx: &mut Context) -> Outcome {

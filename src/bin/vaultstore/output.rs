@@ -7,6 +7,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use vaultstore::{Page, Status, Vault, VaultCredential};
 
+mod credential;
+
 /// Where answers go, and in which form.
 #[derive(Clone, Copy)]
 pub struct Output {
@@ -31,7 +33,7 @@ impl Output {
     }
 
     pub fn credential(&self, cred: &VaultCredential) {
-        self.show(cred, || fields(&credential_fields(cred)));
+        self.show(cred, || fields(&credential::fields(cred)));
     }
 
     /// A page of vaults; `backwards` when it was asked for with `--before`.
@@ -60,8 +62,8 @@ impl Output {
             page_text(
                 page,
                 backwards,
-                ["ID", "STATUS", "PROTOCOL", "MCP_SERVER_URL"],
-                page.data.iter().map(credential_row),
+                credential::HEADER,
+                page.data.iter().map(credential::row),
             )
         });
     }
@@ -83,46 +85,20 @@ fn vault_text(vault: &Vault) -> String {
     if let Some(creds) = &vault.credentials {
         text.push_str("\ncredentials:\n");
         text.push_str(&table(
-            ["ID", "STATUS", "PROTOCOL", "MCP_SERVER_URL"],
-            creds.iter().map(credential_row),
+            credential::HEADER,
+            creds.iter().map(credential::row),
         ));
     }
     text
 }
 
-fn credential_fields(cred: &VaultCredential) -> Vec<(&'static str, String)> {
-    let mut pairs = vec![
-        ("id", cred.id.clone()),
-        ("vault_id", cred.vault_id.clone()),
-        ("mcp_server_url", cred.mcp_server_url.clone()),
-        ("protocol", cred.protocol.as_str().to_owned()),
-        ("type", cred.credential_type.as_str().to_owned()),
-        ("status", status(cred.status)),
-        ("created_at", time(&cred.created_at)),
-        ("updated_at", time(&cred.updated_at)),
-    ];
-    if let Some(at) = &cred.archived_at {
-        pairs.push(("archived_at", time(at)));
-    }
-    pairs
-}
-
-fn credential_row(cred: &VaultCredential) -> Vec<String> {
-    vec![
-        cred.id.clone(),
-        status(cred.status),
-        cred.protocol.as_str().to_owned(),
-        cred.mcp_server_url.clone(),
-    ]
-}
-
 /// The table, and a hint for the next page in the direction travelled: `has_more`
 /// speaks of that direction, so backwards (newer items) the next page is before the
 /// newest item shown, forwards after the oldest.
-fn page_text<T>(
+fn page_text<T, const N: usize>(
     page: &Page<T>,
     backwards: bool,
-    header: [&str; 4],
+    header: [&str; N],
     rows: impl Iterator<Item = Vec<String>>,
 ) -> String {
     if page.data.is_empty() {

@@ -1,8 +1,10 @@
 //! `resolve`: which credential a session over some vaults would use for a URL. The
-//! token is printed only with `--reveal`.
+//! token is printed only with `--reveal`. Like a session, it refreshes an `mcp_oauth`
+//! token that is expired or about to be, and stores the new one first.
 
 use std::io::Write;
 
+use chrono::SecondsFormat;
 use serde::Serialize;
 use vaultstore::secrecy::ExposeSecret;
 use vaultstore::Error;
@@ -19,6 +21,10 @@ struct Answer<'a> {
     credential_id: &'a str,
     protocol: &'a str,
     mcp_server_url: &'a str,
+    #[serde(rename = "type")]
+    credential_type: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_at: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     access_token: Option<&'a str>,
 }
@@ -36,13 +42,17 @@ pub fn run(args: ResolveArgs, cx: &mut Context) -> Outcome {
         }
         .into());
     };
-    // What was resolved: the credential's URL as stored, not the spelling asked for.
-    let credential = store.get_credential(&found.vault_id, &found.credential_id)?;
+    let expires_at = found
+        .expires_at
+        .map(|at| at.to_rfc3339_opts(SecondsFormat::Micros, true));
     let answer = Answer {
         vault_id: &found.vault_id,
         credential_id: &found.credential_id,
         protocol: found.protocol.as_str(),
-        mcp_server_url: &credential.mcp_server_url,
+        // What was resolved: the credential's URL as stored, not the spelling asked for.
+        mcp_server_url: &found.mcp_server_url,
+        credential_type: found.credential_type.as_str(),
+        expires_at: expires_at.as_deref(),
         access_token: args.reveal.then(|| found.token.expose_secret()),
     };
     let text = render(&answer, cx.out.json);
@@ -68,6 +78,7 @@ fn render(answer: &Answer<'_>, json: bool) -> Zeroizing<Vec<u8>> {
         ("credential_id", answer.credential_id),
         ("protocol", answer.protocol),
         ("mcp_server_url", answer.mcp_server_url),
+        ("type", answer.credential_type),
     ];
     let mut out = Zeroizing::new(Vec::with_capacity(capacity(answer)));
     let written = match json {
@@ -75,9 +86,11 @@ fn render(answer: &Answer<'_>, json: bool) -> Zeroizing<Vec<u8>> {
             .map_err(std::io::Error::from)
             .and_then(|()| out.write_all(b"\n")),
         false => {
+            let expiry = answer.expires_at.map(|at| ("expires_at", at));
             let token = answer.access_token.map(|t| ("access_token", t));
             fields
                 .into_iter()
+                .chain(expiry)
                 .chain(token)
                 .try_for_each(|(name, value)| writeln!(out, "{name:14}  {value}"))
         }
@@ -95,6 +108,8 @@ fn capacity(answer: &Answer<'_>) -> usize {
         answer.credential_id,
         answer.protocol,
         answer.mcp_server_url,
+        answer.credential_type,
+        answer.expires_at.unwrap_or_default(),
         answer.access_token.unwrap_or_default(),
     ];
     values.iter().map(|v| v.len()).sum::<usize>() * 6 + 512
@@ -110,6 +125,8 @@ mod tests {
             credential_id: "vcred_01",
             protocol: "sse",
             mcp_server_url: "https://example.com/mcp",
+            credential_type: "mcp_oauth",
+            expires_at: Some("2026-05-18T15:34:16.000000Z"),
             access_token: token,
         }
     }

@@ -27,6 +27,20 @@ pub const TOKEN: Limit = Limit {
     rule: "a token is at most 8192 bytes",
 };
 
+/// The library's refresh token limit, as for an access token.
+pub const REFRESH_TOKEN: Limit = Limit {
+    max: 8192 + 2,
+    field: "refresh_token",
+    rule: "a refresh token is at most 8192 bytes",
+};
+
+/// The library's client secret limit, as for an access token.
+pub const CLIENT_SECRET: Limit = Limit {
+    max: 8192 + 2,
+    field: "client_secret",
+    rule: "a client secret is at most 8192 bytes",
+};
+
 /// A JSON create body: 20 credentials with 8 KiB tokens fit six times over.
 pub const BODY: Limit = Limit {
     max: 1 << 20,
@@ -98,6 +112,35 @@ pub fn token(source: &TokenSource, stdin: &mut Stdin) -> Result<SecretString, Fa
         "no token given: pass --token-stdin or --token-file PATH (tokens are never taken \
          from the command line), or run on a terminal to be asked",
     )
+}
+
+/// A new access token for an update, if one is given: unlike `token`, no source means
+/// no new token, not a prompt.
+pub fn new_token(
+    from_stdin: bool,
+    file: Option<&Path>,
+    stdin: &mut Stdin,
+) -> Result<Option<SecretString>, Failure> {
+    match (from_stdin, file) {
+        (true, _) => stdin.secret("the token", &TOKEN).map(Some),
+        (false, Some(path)) => from_file(path, "the token", &TOKEN).map(Some),
+        (false, None) => Ok(None),
+    }
+}
+
+/// A secret from `file`, or else asked on a terminal with `question`; `no_tty` is the
+/// usage error without one.
+pub fn file_or_prompt(
+    file: Option<&Path>,
+    what: &str,
+    limit: &Limit,
+    question: &str,
+    no_tty: &str,
+) -> Result<SecretString, Failure> {
+    match file {
+        Some(path) => from_file(path, what, limit),
+        None => prompt(question, no_tty),
+    }
 }
 
 /// A secret asked on the terminal without echo; a usage error if stdin is not one.

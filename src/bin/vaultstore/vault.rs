@@ -2,10 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use vaultstore::secrecy::ExposeSecret;
 use vaultstore::{CreateCredential, CreateVault, ListParams, UpdateVault};
 
 use crate::args::{CreateVaultArgs, ListArgs, UpdateVaultArgs, VaultCommand};
+use crate::body;
 use crate::exit::{usage, Failure, Outcome};
 use crate::secrets::{self, Stdin};
 use crate::Context;
@@ -44,39 +44,17 @@ fn create(args: CreateVaultArgs, cx: &mut Context) -> Outcome {
     // Open first: with --passphrase-stdin the passphrase is stdin's first line.
     let store = cx.store()?;
     let request = match (&args.body, &args.name) {
-        (Some(path), _) if path.as_os_str() == "-" => {
-            body(cx.stdin.rest("the body", &secrets::BODY)?)?
-        }
-        (Some(path), _) => body(secrets::from_file(path, "the body", &secrets::BODY)?)?,
         (None, Some(name)) => from_flags(name, &args, &mut cx.stdin)?,
-        (None, None) => body_on_stdin(&mut cx.stdin)?,
+        (path, _) => {
+            let nothing = "give --name (and --credential URL --protocol P), or the API's JSON \
+                           body on stdin or with --body FILE";
+            let body = body::read(path.as_deref(), &mut cx.stdin, nothing)?;
+            CreateVault::from_json(body.json())?
+        }
     };
     let vault = store.create_vault(request)?;
     cx.out.vault(&vault);
     Ok(())
-}
-
-/// Without --name or --body, the body comes on stdin (`vault create < body.json`),
-/// unless stdin is a terminal: typing JSON there is never what was meant.
-fn body_on_stdin(stdin: &mut Stdin) -> Result<CreateVault, Failure> {
-    let nothing = || {
-        usage(
-            "give --name (and --credential URL --protocol P), or the API's JSON body on \
-             stdin or with --body FILE",
-        )
-    };
-    if stdin.is_terminal() {
-        return Err(nothing());
-    }
-    let json = stdin.rest("the body", &secrets::BODY)?;
-    if json.expose_secret().trim().is_empty() {
-        return Err(nothing());
-    }
-    body(json)
-}
-
-fn body(json: vaultstore::secrecy::SecretString) -> Result<CreateVault, Failure> {
-    Ok(CreateVault::from_json(json.expose_secret())?)
 }
 
 fn from_flags(
@@ -96,11 +74,26 @@ fn from_flags(
 }
 
 fn update(args: UpdateVaultArgs, cx: &mut Context) -> Outcome {
-    let mut patch: BTreeMap<String, Option<String>> = metadata_set(&args.metadata)?
+    let update = UpdateVault {
+        display_name: args.name,
+        metadata: metadata_patch(&args.metadata, args.unset_metadata)?,
+    };
+    let vault = cx.store()?.update_vault(&args.id, update)?;
+    cx.out.vault(&vault);
+    Ok(())
+}
+
+/// The --metadata and --unset-metadata flags as the API's patch; `None` when neither
+/// is given.
+pub fn metadata_patch(
+    set: &[(String, String)],
+    unset: Vec<String>,
+) -> Result<Option<BTreeMap<String, Option<String>>>, Failure> {
+    let mut patch: BTreeMap<String, Option<String>> = metadata_set(set)?
         .into_iter()
         .map(|(key, value)| (key, Some(value)))
         .collect();
-    for key in args.unset_metadata {
+    for key in unset {
         if patch.contains_key(&key) {
             return Err(usage(format!(
                 "metadata key '{key}' is both set (--metadata) and removed \
@@ -109,18 +102,12 @@ fn update(args: UpdateVaultArgs, cx: &mut Context) -> Outcome {
         }
         patch.insert(key, None);
     }
-    let update = UpdateVault {
-        display_name: args.name,
-        metadata: (!patch.is_empty()).then_some(patch),
-    };
-    let vault = cx.store()?.update_vault(&args.id, update)?;
-    cx.out.vault(&vault);
-    Ok(())
+    Ok((!patch.is_empty()).then_some(patch))
 }
 
 /// The --metadata pairs. A key given twice is refused, not last-wins: which value was
 /// meant would be a guess.
-fn metadata_set(pairs: &[(String, String)]) -> Result<BTreeMap<String, String>, Failure> {
+pub fn metadata_set(pairs: &[(String, String)]) -> Result<BTreeMap<String, String>, Failure> {
     let mut map = BTreeMap::new();
     for (key, value) in pairs {
         if map.insert(key.clone(), value.clone()).is_some() {
