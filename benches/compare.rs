@@ -1,6 +1,9 @@
 //! The goals table: each store operation against the raw parts it is made of (sled on a
 //! copy of the same data, bincode, AES-256-GCM-SIV), measured in alternating batches in
-//! one run, at 10k and 100k vaults (and 1M with `VAULTSTORE_BENCH_SCALE=1m`).
+//! one run, at 10k and 100k vaults (and 1M with `VAULTSTORE_BENCH_SCALE=1m`; only one
+//! scale with `VAULTSTORE_BENCH_SCALE=10k` or `=100k`, where the machine is too slow
+//! or too loaded for both). Format 2: every record read checks the record's MAC (an
+//! AES-GCM-SIV open of an empty plaintext), in the store and in its baseline alike.
 //!
 //! `cargo bench -p vaultstore-benches --bench compare`; the tables also go to
 //! `target/bench-results/`.
@@ -39,10 +42,12 @@ fn main() {
     if !common::benchmarking() {
         return;
     }
-    let mut scales = vec![10_000, 100_000];
-    if std::env::var("VAULTSTORE_BENCH_SCALE").as_deref() == Ok("1m") {
-        scales.push(1_000_000);
-    }
+    let scales: Vec<usize> = match std::env::var("VAULTSTORE_BENCH_SCALE").as_deref() {
+        Ok("10k") => vec![10_000],
+        Ok("100k") => vec![100_000],
+        Ok("1m") => vec![10_000, 100_000, 1_000_000],
+        _ => vec![10_000, 100_000],
+    };
     let mut report = String::new();
     let mut all = Vec::new();
     for &n in &scales {
@@ -145,6 +150,7 @@ fn reads(store: &VaultStore, sled: &RawSled, filled: &Filled, rows: &mut Vec<Row
         .iter()
         .map(|&p| raw::vault_key(&filled.vault_ids[p]))
         .collect();
+    let cipher = raw::cipher();
     let (op_ns, base_ns) = median_pair(
         31,
         2000,
@@ -152,14 +158,15 @@ fn reads(store: &VaultStore, sled: &RawSled, filled: &Filled, rows: &mut Vec<Row
             store.get_vault(ids(i)).expect("get vault");
         },
         |i| {
-            let bytes = sled.vaults.get(&vault_keys[i % picks.len()]).expect("get");
-            raw::decode::<raw::VaultRecord>(&bytes.expect("present"));
+            let key = &vault_keys[i % picks.len()];
+            let bytes = sled.vaults.get(key).expect("get");
+            raw::decode_signed::<raw::VaultRecord>(&cipher, &bytes.expect("present"), key);
         },
     );
     rows.push(Row {
         op: "get vault",
         op_ns,
-        base: "sled get + decode",
+        base: GET_BASE,
         base_ns,
         goal: Some(1.5),
     });
@@ -177,17 +184,15 @@ fn reads(store: &VaultStore, sled: &RawSled, filled: &Filled, rows: &mut Vec<Row
                 .expect("get credential");
         },
         |i| {
-            let bytes = sled
-                .credentials
-                .get(&cred_keys[i % picks.len()])
-                .expect("get");
-            raw::decode::<raw::CredentialRecord>(&bytes.expect("present"));
+            let key = &cred_keys[i % picks.len()];
+            let bytes = sled.credentials.get(key).expect("get");
+            raw::decode_signed::<raw::CredentialRecord>(&cipher, &bytes.expect("present"), key);
         },
     );
     rows.push(Row {
         op: "get credential",
         op_ns,
-        base: "sled get + decode",
+        base: GET_BASE,
         base_ns,
         goal: Some(1.5),
     });
@@ -199,21 +204,21 @@ fn reads(store: &VaultStore, sled: &RawSled, filled: &Filled, rows: &mut Vec<Row
             (session, common::url(p))
         })
         .collect();
-    let token_keys: Vec<(Vec<u8>, Vec<u8>)> = picks
+    // What the store reads, raw: the entry's key is precomputed (the session keeps URLs
+    // in normal form); the credential's key, the MAC's and the token's associated data
+    // are built from what is read, as the store must.
+    let token_keys: Vec<(&str, Vec<u8>, Vec<u8>, String)> = picks
         .iter()
         .map(|&p| {
-            let (vault, cred, url) = (
-                &filled.vault_ids[p],
-                &filled.credential_ids[p],
-                common::url(p),
-            );
+            let (vault, url) = (&filled.vault_ids[p], common::url(p));
             (
+                vault.as_str(),
+                raw::vault_key(vault),
                 raw::token_key(vault, &url),
-                raw::token_ad(vault, cred, &url),
+                url,
             )
         })
         .collect();
-    let cipher = raw::cipher();
     let (op_ns, base_ns) = median_pair(
         31,
         2000,
@@ -222,24 +227,33 @@ fn reads(store: &VaultStore, sled: &RawSled, filled: &Filled, rows: &mut Vec<Row
             session.bearer_token(url).expect("lookup").expect("a token");
         },
         |i| {
-            let (key, ad) = &token_keys[i % picks.len()];
-            let bytes = sled.tokens.get(key).expect("get").expect("present");
-            let entry: raw::TokenEntry = raw::decode(&bytes);
-            raw::open(&cipher, &entry.sealed, ad);
+            let (vault, vault_key, token_key, url) = &token_keys[i % picks.len()];
+            raw::session_lookup(sled, &cipher, vault, vault_key, token_key, url);
         },
     );
     rows.push(Row {
         op: "session token lookup",
         op_ns,
-        base: "sled get + decode + AES-GCM-SIV open",
+        base: LOOKUP_BASE,
         base_ns,
         goal: Some(1.5),
     });
 }
 
+/// Baseline of a get: what the store does to a record it reads.
+const GET_BASE: &str = "sled get + MAC check + decode";
+/// Baseline of a session lookup: both point reads and both AES-GCM-SIV operations.
+const LOOKUP_BASE: &str =
+    "token entry get + decode, credential get + MAC check + decode, AES-GCM-SIV open";
+
 /// A raw page: a reverse range scan of 21 index entries below `upper` (exclusive), and
-/// 20 record decodes.
-fn raw_page(sled: &RawSled, upper: &[u8], records: &[sled::IVec]) {
+/// 20 record MAC checks and decodes.
+fn raw_page(
+    sled: &RawSled,
+    cipher: &aes_gcm_siv::Aes256GcmSiv,
+    upper: &[u8],
+    records: &[(Vec<u8>, sled::IVec)],
+) {
     let scope = raw::vault_scope();
     let scanned = sled
         .list_active
@@ -248,8 +262,8 @@ fn raw_page(sled: &RawSled, upper: &[u8], records: &[sled::IVec]) {
         .take(21)
         .count();
     assert!(scanned > 0);
-    for record in records {
-        raw::decode::<raw::VaultRecord>(record);
+    for (key, record) in records {
+        raw::decode_signed::<raw::VaultRecord>(cipher, record, key);
     }
 }
 
@@ -259,17 +273,17 @@ fn lists(store: &VaultStore, sled: &RawSled, filled: &Filled, rows: &mut Vec<Row
     let index_key =
         |pos: usize| [scope.as_slice(), &raw::id_bytes(&filled.vault_ids[pos])].concat();
     let newest = [scope.as_slice(), &[0xff; 17]].concat();
-    // Twenty real records to decode in the baseline.
-    let records: Vec<sled::IVec> = filled.vault_ids[n - 20..]
+    let cipher = raw::cipher();
+    // Twenty real records (with their keys, which their MACs cover) for the baseline.
+    let records: Vec<(Vec<u8>, sled::IVec)> = filled.vault_ids[n - 20..]
         .iter()
         .map(|id| {
-            sled.vaults
-                .get(raw::vault_key(id))
-                .expect("get")
-                .expect("present")
+            let key = raw::vault_key(id);
+            let bytes = sled.vaults.get(&key).expect("get").expect("present");
+            (key, bytes)
         })
         .collect();
-    const BASE: &str = "sled scan of 21 + 20 decodes";
+    const BASE: &str = "sled scan of 21 + 20 × (MAC check + decode)";
     // Pages against the raw page at the same position: (name, goal, the list
     // parameters of call i, the raw page's upper bound for call i).
     let mut page_row = |op: &'static str,
@@ -283,7 +297,7 @@ fn lists(store: &VaultStore, sled: &RawSled, filled: &Filled, rows: &mut Vec<Row
                 let page = store.list_vaults(&params(i)).expect("list");
                 assert_eq!(page.data.len(), 20);
             },
-            |i| raw_page(sled, &upper(i), &records),
+            |i| raw_page(sled, &cipher, &upper(i), &records),
         );
         rows.push(Row {
             op,
@@ -357,15 +371,15 @@ fn lists(store: &VaultStore, sled: &RawSled, filled: &Filled, rows: &mut Vec<Row
                 .rev()
                 .take(21)
             {
-                let (_, bytes) = item.expect("read");
-                raw::decode::<raw::VaultRecord>(&bytes);
+                let (key, bytes) = item.expect("read");
+                raw::decode_signed::<raw::VaultRecord>(&cipher, &bytes, &key);
             }
         },
     );
     rows.push(Row {
         op: "list page of 20, first",
         op_ns,
-        base: "sled scan of 21 vault records + 21 decodes",
+        base: "sled scan of 21 vault records + 21 × (MAC check + decode)",
         base_ns,
         goal: None,
     });
@@ -462,27 +476,16 @@ fn durable_writes(store: &VaultStore, sled: &RawSled, filled: &Filled, rows: &mu
     });
 }
 
-/// rotate_key per live token, against re-sealing tokens of the raw copy one sled
-/// insert at a time; each rotation is followed by a baseline pass, so load hits both.
+/// rotate_key per live token, against the same work on the raw copy: per credential,
+/// its record's MAC checked, decoded and re-signed, its token entry read, the access
+/// token opened and re-sealed, the entry encoded; per vault, its record re-signed; each
+/// write one sled insert at a time. Each rotation is followed by a baseline pass (which
+/// rotates the copy between the same keys), so load hits both.
 fn rotation(store: &VaultStore, sled: &RawSled, rows: &mut Vec<Row>) {
-    let cipher = raw::cipher();
+    const PASS: usize = 20_000;
     let prefix = raw::account_prefix();
-    let tokens: Vec<(sled::IVec, raw::TokenEntry, Vec<u8>)> = sled
-        .tokens
-        .iter()
-        .take(20_000)
-        .map(|item| {
-            let (key, bytes) = item.expect("read");
-            let entry: raw::TokenEntry = raw::decode(&bytes);
-            let rest = &key[prefix.len()..];
-            let vault = format!("vault_{:032x}", u128::from_be_bytes(raw::id_bytes_at(rest)));
-            let cred = format!("vcred_{:032x}", u128::from_be_bytes(entry.credential_id));
-            let url = std::str::from_utf8(&rest[16..]).expect("utf-8");
-            let ad = raw::token_ad(&vault, &cred, url);
-            (key, entry, ad)
-        })
-        .collect();
     let (mut per_token, mut bases) = (Vec::new(), Vec::new());
+    let mut old = common::KEY;
     // The last rotation is back to the bench key, which later opens use.
     for key in [[100; 32], [101; 32], common::KEY] {
         let start = Instant::now();
@@ -490,25 +493,40 @@ fn rotation(store: &VaultStore, sled: &RawSled, rows: &mut Vec<Row>) {
             .rotate_key(MasterKey::from_bytes(key))
             .expect("rotate");
         per_token.push(start.elapsed().as_nanos() as f64 / report.tokens_resealed as f64);
+
+        let (from, to) = (raw::cipher_of(old), raw::cipher_of(key));
         let start = Instant::now();
-        for (key, entry, ad) in &tokens {
-            let plain = raw::open(&cipher, &entry.sealed, ad);
-            let resealed = raw::TokenEntry {
-                credential_id: entry.credential_id,
-                protocol: entry.protocol,
-                credential_type: entry.credential_type,
-                sealed: raw::seal(&cipher, &plain, ad),
-            };
+        let mut tokens = 0;
+        for item in sled.credentials.iter().take(PASS) {
+            let (place, bytes) = item.expect("read");
+            let record: raw::CredentialRecord = raw::decode_signed(&from, &bytes, &place);
+            let again = raw::encode_signed(&to, &record, &place);
+            sled.credentials.insert(&place, again).expect("insert");
+            let rest = &place[prefix.len()..];
+            let vault = format!("vault_{:032x}", u128::from_be_bytes(raw::id_bytes_at(rest)));
+            let token_key = [&place[..prefix.len() + 16], record.lookup_url.as_bytes()].concat();
+            let bytes = sled.tokens.get(&token_key).expect("get").expect("a token");
+            let mut entry: raw::TokenEntry = raw::decode_as(raw::V2, &bytes);
+            let ad = raw::access_ad(&vault, &raw::credential_text(entry.credential_id), &record);
+            let plain = raw::open(&from, &entry.access_token, &ad);
+            entry.access_token = raw::seal(&to, &plain, &ad);
             sled.tokens
-                .insert(key, raw::encode(&resealed))
+                .insert(&token_key, raw::encode_as(raw::V2, &entry))
                 .expect("insert");
+            tokens += 1;
         }
-        bases.push(start.elapsed().as_nanos() as f64 / tokens.len() as f64);
+        for item in sled.vaults.iter().take(PASS) {
+            let (place, bytes) = item.expect("read");
+            let again = raw::resign(&from, &to, &bytes, &place);
+            sled.vaults.insert(&place, again).expect("insert");
+        }
+        bases.push(start.elapsed().as_nanos() as f64 / tokens as f64);
+        old = key;
     }
     rows.push(Row {
         op: "rotate_key, per token",
         op_ns: median(per_token),
-        base: "AES open + seal + sled insert",
+        base: "re-sign credential + vault, AES open + seal, 3 sled inserts",
         base_ns: median(bases),
         goal: Some(2.0),
     });
@@ -560,9 +578,10 @@ fn rss_child(dir: &Path) {
 fn rss_raw_child(dir: &Path) {
     let sled = RawSled::open(dir);
     let after_open = common::rss_kib();
+    let cipher = raw::cipher();
     for item in sled.vaults.iter() {
-        let (_, bytes) = item.expect("read");
-        raw::decode::<raw::VaultRecord>(&bytes);
+        let (key, bytes) = item.expect("read");
+        raw::decode_signed::<raw::VaultRecord>(&cipher, &bytes, &key);
     }
     println!("{after_open} {}", common::rss_kib());
 }
