@@ -39,6 +39,14 @@ fn main() {
         rss_raw_child(Path::new(&dir));
         return;
     }
+    if let Some(dir) = std::env::var_os(FILL_DIR) {
+        fill_into(Path::new(&dir));
+        return;
+    }
+    if let Some(dir) = std::env::var_os(PROFILE_DIR) {
+        profile(Path::new(&dir));
+        return;
+    }
     if !common::benchmarking() {
         return;
     }
@@ -530,6 +538,117 @@ fn rotation(store: &VaultStore, sled: &RawSled, rows: &mut Vec<Row>) {
         base_ns: median(bases),
         goal: Some(2.0),
     });
+}
+
+/// `VAULTSTORE_BENCH_FILL_DIR=DIR VAULTSTORE_BENCH_FILL_N=N`: fills a store of N vaults
+/// in DIR/store and keeps it, for profiling (below) outside the fill.
+const FILL_DIR: &str = "VAULTSTORE_BENCH_FILL_DIR";
+/// `VAULTSTORE_BENCH_PROFILE_DIR=DIR VAULTSTORE_BENCH_PROFILE=OP`: runs OP (`lookup`,
+/// `raw_lookup`, `page`, `raw_page`) 2000 times on that store, inside `profiled`, for
+/// `valgrind --tool=callgrind --toggle-collect='*profiled*'`.
+const PROFILE_DIR: &str = "VAULTSTORE_BENCH_PROFILE_DIR";
+
+fn fill_into(dir: &Path) {
+    let n = std::env::var("VAULTSTORE_BENCH_FILL_N")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1000);
+    let store = common::open(&dir.join("store"), Durability::Periodic);
+    for i in 0..n {
+        store
+            .create_vault(common::vault_request(i))
+            .expect("create");
+    }
+    store.flush().expect("flush");
+}
+
+/// The profiled loop: only this is counted with `--toggle-collect`.
+#[inline(never)]
+fn profiled(iters: usize, op: &mut dyn FnMut(usize)) {
+    let start = Instant::now();
+    for i in 0..iters {
+        op(i);
+    }
+    let ns = start.elapsed().as_nanos() as f64 / iters as f64;
+    println!("{} per call", fmt_ns(ns));
+}
+
+fn profile(dir: &Path) {
+    const ITERS: usize = 2000;
+    let op = std::env::var("VAULTSTORE_BENCH_PROFILE").unwrap_or_default();
+    let store = common::open(&dir.join("store"), Durability::Periodic);
+    // Up to 1000 vaults of the store, newest first, with their URL.
+    let mut vaults = Vec::new();
+    let mut params = ListParams {
+        limit: Some(100),
+        ..ListParams::default()
+    };
+    while vaults.len() < 1000 {
+        let page = store.list_vaults(&params).expect("list");
+        for vault in &page.data {
+            let credentials = store
+                .list_credentials(&vault.id, &ListParams::default())
+                .expect("credentials");
+            vaults.push((vault.id.clone(), credentials.data[0].mcp_server_url.clone()));
+        }
+        if !page.has_more {
+            break;
+        }
+        params.after_id = page.last_id;
+    }
+    match op.as_str() {
+        "lookup" => {
+            let sessions: Vec<(Session, &str)> = vaults
+                .iter()
+                .map(|(id, url)| (store.session(&[id]).expect("session"), url.as_str()))
+                .collect();
+            profiled(ITERS, &mut |i| {
+                let (session, url) = &sessions[i % sessions.len()];
+                session.bearer_token(url).expect("lookup").expect("a token");
+            });
+        }
+        "page" => profiled(ITERS, &mut |_| {
+            let page = store.list_vaults(&ListParams::default()).expect("list");
+            assert_eq!(page.data.len(), 20);
+        }),
+        "raw_lookup" | "raw_page" => {
+            drop(store);
+            let sled = RawSled::open(&dir.join("store").join("data"));
+            let cipher = raw::cipher();
+            if op == "raw_lookup" {
+                let keys: Vec<(&str, Vec<u8>, Vec<u8>, &str)> = vaults
+                    .iter()
+                    .map(|(id, url)| {
+                        (
+                            id.as_str(),
+                            raw::vault_key(id),
+                            raw::token_key(id, url),
+                            url.as_str(),
+                        )
+                    })
+                    .collect();
+                profiled(ITERS, &mut |i| {
+                    let (vault, vault_key, token_key, url) = &keys[i % keys.len()];
+                    raw::session_lookup(&sled, &cipher, vault, vault_key, token_key, url);
+                });
+            } else {
+                let prefix = raw::account_prefix();
+                let last = [prefix.as_slice(), &[0xff; 17]].concat();
+                profiled(ITERS, &mut |_| {
+                    for item in sled
+                        .vaults
+                        .range(prefix.as_slice()..&last[..])
+                        .rev()
+                        .take(21)
+                    {
+                        let (key, bytes) = item.expect("read");
+                        raw::decode_signed::<raw::VaultRecord>(&cipher, &bytes, &key);
+                    }
+                });
+            }
+        }
+        other => panic!("VAULTSTORE_BENCH_PROFILE: unknown operation '{other}'"),
+    }
 }
 
 const RSS_CHILD: &str = "VAULTSTORE_BENCH_RSS_DIR";
