@@ -545,7 +545,10 @@ fn rotation(store: &VaultStore, sled: &RawSled, rows: &mut Vec<Row>) {
 const FILL_DIR: &str = "VAULTSTORE_BENCH_FILL_DIR";
 /// `VAULTSTORE_BENCH_PROFILE_DIR=DIR VAULTSTORE_BENCH_PROFILE=OP`: runs OP (`lookup`,
 /// `raw_lookup`, `page`, `raw_page`) 2000 times on that store, inside `profiled`, for
-/// `valgrind --tool=callgrind --toggle-collect='*profiled*'`.
+/// `valgrind --tool=callgrind --toggle-collect='*profiled*'`, and prints the time per
+/// call. Before it, as the compare process does: `_FILL=N` fills (and drops) another
+/// store of N vaults in this process; `_HEAP=1` and `_WARM=1` (not with the raw
+/// operations) hold the bench's heap, make its random gets. `_LIMIT=N`: page size.
 const PROFILE_DIR: &str = "VAULTSTORE_BENCH_PROFILE_DIR";
 
 fn fill_into(dir: &Path) {
@@ -576,6 +579,11 @@ fn profiled(iters: usize, op: &mut dyn FnMut(usize)) {
 fn profile(dir: &Path) {
     const ITERS: usize = 2000;
     let op = std::env::var("VAULTSTORE_BENCH_PROFILE").unwrap_or_default();
+    // _FILL=N: first fill (and drop) a store of N vaults in this process, as compare does.
+    let filled = std::env::var("VAULTSTORE_BENCH_PROFILE_FILL")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .map(common::fill);
     let store = common::open(&dir.join("store"), Durability::Periodic);
     // Up to 1000 vaults of the store, newest first, with their URL.
     let mut vaults = Vec::new();
@@ -596,6 +604,49 @@ fn profile(dir: &Path) {
         }
         params.after_id = page.last_id;
     }
+    // What the compare process holds and has done before its pages, to tell which of
+    // the two slows them: VAULTSTORE_BENCH_PROFILE_HEAP=1 keeps the bench's heap (an id
+    // string per vault and credential, 65,536 sessions), _WARM=1 makes its 65,536
+    // random gets through the store's cache.
+    let flag = |name: &str| std::env::var(name).as_deref() == Ok("1");
+    let (heap, warm) = (
+        flag("VAULTSTORE_BENCH_PROFILE_HEAP"),
+        flag("VAULTSTORE_BENCH_PROFILE_WARM"),
+    );
+    let mut all = Vec::new();
+    if heap || warm {
+        let mut params = ListParams {
+            limit: Some(100),
+            ..ListParams::default()
+        };
+        loop {
+            let page = store.list_vaults(&params).expect("list");
+            all.extend(page.data.iter().map(|v| v.id.clone()));
+            if !page.has_more {
+                break;
+            }
+            params.after_id = page.last_id;
+        }
+    }
+    let n = all.len().max(1);
+    let held: Vec<(String, Session)> = if heap {
+        (0..n.min(65_536))
+            .map(|i| {
+                let id = &all[pick(i, n)];
+                (
+                    id.replace("vault_", "vcred_"),
+                    store.session(&[id]).expect("session"),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if warm {
+        for i in 0..n.min(65_536) {
+            store.get_vault(&all[pick(i, n)]).expect("get");
+        }
+    }
     match op.as_str() {
         "lookup" => {
             let sessions: Vec<(Session, &str)> = vaults
@@ -607,10 +658,21 @@ fn profile(dir: &Path) {
                 session.bearer_token(url).expect("lookup").expect("a token");
             });
         }
-        "page" => profiled(ITERS, &mut |_| {
-            let page = store.list_vaults(&ListParams::default()).expect("list");
-            assert_eq!(page.data.len(), 20);
-        }),
+        "page" => {
+            // _LIMIT: another page size (default 20).
+            let limit = std::env::var("VAULTSTORE_BENCH_PROFILE_LIMIT")
+                .ok()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(20);
+            let params = ListParams {
+                limit: Some(limit),
+                ..ListParams::default()
+            };
+            profiled(ITERS, &mut |_| {
+                let page = store.list_vaults(&params).expect("list");
+                assert_eq!(page.data.len(), limit as usize);
+            });
+        }
         "raw_lookup" | "raw_page" => {
             drop(store);
             let sled = RawSled::open(&dir.join("store").join("data"));
@@ -649,6 +711,7 @@ fn profile(dir: &Path) {
         }
         other => panic!("VAULTSTORE_BENCH_PROFILE: unknown operation '{other}'"),
     }
+    drop((held, filled));
 }
 
 const RSS_CHILD: &str = "VAULTSTORE_BENCH_RSS_DIR";
