@@ -1,6 +1,9 @@
 //! The goals table: each store operation against the raw parts it is made of (sled on a
 //! copy of the same data, bincode, AES-256-GCM-SIV), measured in alternating batches in
-//! one run, at 10k and 100k vaults (and 1M with `VAULTSTORE_BENCH_SCALE=1m`).
+//! one run, at 10k and 100k vaults (and 1M with `VAULTSTORE_BENCH_SCALE=1m`; only one
+//! scale with `VAULTSTORE_BENCH_SCALE=10k` or `=100k`, where the machine is too slow
+//! or too loaded for both). Format 2: every record read checks the record's MAC (an
+//! AES-GCM-SIV open of an empty plaintext), in the store and in its baseline alike.
 //!
 //! `cargo bench -p vaultstore-benches --bench compare`; the tables also go to
 //! `target/bench-results/`.
@@ -36,13 +39,23 @@ fn main() {
         rss_raw_child(Path::new(&dir));
         return;
     }
+    if let Some(dir) = std::env::var_os(FILL_DIR) {
+        fill_into(Path::new(&dir));
+        return;
+    }
+    if let Some(dir) = std::env::var_os(PROFILE_DIR) {
+        profile(Path::new(&dir));
+        return;
+    }
     if !common::benchmarking() {
         return;
     }
-    let mut scales = vec![10_000, 100_000];
-    if std::env::var("VAULTSTORE_BENCH_SCALE").as_deref() == Ok("1m") {
-        scales.push(1_000_000);
-    }
+    let scales: Vec<usize> = match std::env::var("VAULTSTORE_BENCH_SCALE").as_deref() {
+        Ok("10k") => vec![10_000],
+        Ok("100k") => vec![100_000],
+        Ok("1m") => vec![10_000, 100_000, 1_000_000],
+        _ => vec![10_000, 100_000],
+    };
     let mut report = String::new();
     let mut all = Vec::new();
     for &n in &scales {
@@ -145,6 +158,7 @@ fn reads(store: &VaultStore, sled: &RawSled, filled: &Filled, rows: &mut Vec<Row
         .iter()
         .map(|&p| raw::vault_key(&filled.vault_ids[p]))
         .collect();
+    let cipher = raw::cipher();
     let (op_ns, base_ns) = median_pair(
         31,
         2000,
@@ -152,14 +166,15 @@ fn reads(store: &VaultStore, sled: &RawSled, filled: &Filled, rows: &mut Vec<Row
             store.get_vault(ids(i)).expect("get vault");
         },
         |i| {
-            let bytes = sled.vaults.get(&vault_keys[i % picks.len()]).expect("get");
-            raw::decode::<raw::VaultRecord>(&bytes.expect("present"));
+            let key = &vault_keys[i % picks.len()];
+            let bytes = sled.vaults.get(key).expect("get");
+            raw::decode_signed::<raw::VaultRecord>(&cipher, &bytes.expect("present"), key);
         },
     );
     rows.push(Row {
         op: "get vault",
         op_ns,
-        base: "sled get + decode",
+        base: GET_BASE,
         base_ns,
         goal: Some(1.5),
     });
@@ -177,17 +192,15 @@ fn reads(store: &VaultStore, sled: &RawSled, filled: &Filled, rows: &mut Vec<Row
                 .expect("get credential");
         },
         |i| {
-            let bytes = sled
-                .credentials
-                .get(&cred_keys[i % picks.len()])
-                .expect("get");
-            raw::decode::<raw::CredentialRecord>(&bytes.expect("present"));
+            let key = &cred_keys[i % picks.len()];
+            let bytes = sled.credentials.get(key).expect("get");
+            raw::decode_signed::<raw::CredentialRecord>(&cipher, &bytes.expect("present"), key);
         },
     );
     rows.push(Row {
         op: "get credential",
         op_ns,
-        base: "sled get + decode",
+        base: GET_BASE,
         base_ns,
         goal: Some(1.5),
     });
@@ -199,21 +212,21 @@ fn reads(store: &VaultStore, sled: &RawSled, filled: &Filled, rows: &mut Vec<Row
             (session, common::url(p))
         })
         .collect();
-    let token_keys: Vec<(Vec<u8>, Vec<u8>)> = picks
+    // What the store reads, raw: the entry's key is precomputed (the session keeps URLs
+    // in normal form); the credential's key, the MAC's and the token's associated data
+    // are built from what is read, as the store must.
+    let token_keys: Vec<(&str, Vec<u8>, Vec<u8>, String)> = picks
         .iter()
         .map(|&p| {
-            let (vault, cred, url) = (
-                &filled.vault_ids[p],
-                &filled.credential_ids[p],
-                common::url(p),
-            );
+            let (vault, url) = (&filled.vault_ids[p], common::url(p));
             (
+                vault.as_str(),
+                raw::vault_key(vault),
                 raw::token_key(vault, &url),
-                raw::token_ad(vault, cred, &url),
+                url,
             )
         })
         .collect();
-    let cipher = raw::cipher();
     let (op_ns, base_ns) = median_pair(
         31,
         2000,
@@ -222,24 +235,33 @@ fn reads(store: &VaultStore, sled: &RawSled, filled: &Filled, rows: &mut Vec<Row
             session.bearer_token(url).expect("lookup").expect("a token");
         },
         |i| {
-            let (key, ad) = &token_keys[i % picks.len()];
-            let bytes = sled.tokens.get(key).expect("get").expect("present");
-            let entry: raw::TokenEntry = raw::decode(&bytes);
-            raw::open(&cipher, &entry.sealed, ad);
+            let (vault, vault_key, token_key, url) = &token_keys[i % picks.len()];
+            raw::session_lookup(sled, &cipher, vault, vault_key, token_key, url);
         },
     );
     rows.push(Row {
         op: "session token lookup",
         op_ns,
-        base: "sled get + decode + AES-GCM-SIV open",
+        base: LOOKUP_BASE,
         base_ns,
         goal: Some(1.5),
     });
 }
 
+/// Baseline of a get: what the store does to a record it reads.
+const GET_BASE: &str = "sled get + MAC check + decode";
+/// Baseline of a session lookup: both point reads and both AES-GCM-SIV operations.
+const LOOKUP_BASE: &str =
+    "token entry get + decode, credential get + MAC check + decode, AES-GCM-SIV open";
+
 /// A raw page: a reverse range scan of 21 index entries below `upper` (exclusive), and
-/// 20 record decodes.
-fn raw_page(sled: &RawSled, upper: &[u8], records: &[sled::IVec]) {
+/// 20 record MAC checks and decodes.
+fn raw_page(
+    sled: &RawSled,
+    cipher: &aes_gcm_siv::Aes256GcmSiv,
+    upper: &[u8],
+    records: &[(Vec<u8>, sled::IVec)],
+) {
     let scope = raw::vault_scope();
     let scanned = sled
         .list_active
@@ -248,8 +270,8 @@ fn raw_page(sled: &RawSled, upper: &[u8], records: &[sled::IVec]) {
         .take(21)
         .count();
     assert!(scanned > 0);
-    for record in records {
-        raw::decode::<raw::VaultRecord>(record);
+    for (key, record) in records {
+        raw::decode_signed::<raw::VaultRecord>(cipher, record, key);
     }
 }
 
@@ -259,17 +281,17 @@ fn lists(store: &VaultStore, sled: &RawSled, filled: &Filled, rows: &mut Vec<Row
     let index_key =
         |pos: usize| [scope.as_slice(), &raw::id_bytes(&filled.vault_ids[pos])].concat();
     let newest = [scope.as_slice(), &[0xff; 17]].concat();
-    // Twenty real records to decode in the baseline.
-    let records: Vec<sled::IVec> = filled.vault_ids[n - 20..]
+    let cipher = raw::cipher();
+    // Twenty real records (with their keys, which their MACs cover) for the baseline.
+    let records: Vec<(Vec<u8>, sled::IVec)> = filled.vault_ids[n - 20..]
         .iter()
         .map(|id| {
-            sled.vaults
-                .get(raw::vault_key(id))
-                .expect("get")
-                .expect("present")
+            let key = raw::vault_key(id);
+            let bytes = sled.vaults.get(&key).expect("get").expect("present");
+            (key, bytes)
         })
         .collect();
-    const BASE: &str = "sled scan of 21 + 20 decodes";
+    const BASE: &str = "sled scan of 21 + 20 × (MAC check + decode)";
     // Pages against the raw page at the same position: (name, goal, the list
     // parameters of call i, the raw page's upper bound for call i).
     let mut page_row = |op: &'static str,
@@ -283,7 +305,7 @@ fn lists(store: &VaultStore, sled: &RawSled, filled: &Filled, rows: &mut Vec<Row
                 let page = store.list_vaults(&params(i)).expect("list");
                 assert_eq!(page.data.len(), 20);
             },
-            |i| raw_page(sled, &upper(i), &records),
+            |i| raw_page(sled, &cipher, &upper(i), &records),
         );
         rows.push(Row {
             op,
@@ -357,15 +379,15 @@ fn lists(store: &VaultStore, sled: &RawSled, filled: &Filled, rows: &mut Vec<Row
                 .rev()
                 .take(21)
             {
-                let (_, bytes) = item.expect("read");
-                raw::decode::<raw::VaultRecord>(&bytes);
+                let (key, bytes) = item.expect("read");
+                raw::decode_signed::<raw::VaultRecord>(&cipher, &bytes, &key);
             }
         },
     );
     rows.push(Row {
         op: "list page of 20, first",
         op_ns,
-        base: "sled scan of 21 vault records + 21 decodes",
+        base: "sled scan of 21 vault records + 21 × (MAC check + decode)",
         base_ns,
         goal: None,
     });
@@ -462,27 +484,16 @@ fn durable_writes(store: &VaultStore, sled: &RawSled, filled: &Filled, rows: &mu
     });
 }
 
-/// rotate_key per live token, against re-sealing tokens of the raw copy one sled
-/// insert at a time; each rotation is followed by a baseline pass, so load hits both.
+/// rotate_key per live token, against the same work on the raw copy: per credential,
+/// its record's MAC checked, decoded and re-signed, its token entry read, the access
+/// token opened and re-sealed, the entry encoded; per vault, its record re-signed; each
+/// write one sled insert at a time. Each rotation is followed by a baseline pass (which
+/// rotates the copy between the same keys), so load hits both.
 fn rotation(store: &VaultStore, sled: &RawSled, rows: &mut Vec<Row>) {
-    let cipher = raw::cipher();
+    const PASS: usize = 20_000;
     let prefix = raw::account_prefix();
-    let tokens: Vec<(sled::IVec, raw::TokenEntry, Vec<u8>)> = sled
-        .tokens
-        .iter()
-        .take(20_000)
-        .map(|item| {
-            let (key, bytes) = item.expect("read");
-            let entry: raw::TokenEntry = raw::decode(&bytes);
-            let rest = &key[prefix.len()..];
-            let vault = format!("vault_{:032x}", u128::from_be_bytes(raw::id_bytes_at(rest)));
-            let cred = format!("vcred_{:032x}", u128::from_be_bytes(entry.credential_id));
-            let url = std::str::from_utf8(&rest[16..]).expect("utf-8");
-            let ad = raw::token_ad(&vault, &cred, url);
-            (key, entry, ad)
-        })
-        .collect();
     let (mut per_token, mut bases) = (Vec::new(), Vec::new());
+    let mut old = common::KEY;
     // The last rotation is back to the bench key, which later opens use.
     for key in [[100; 32], [101; 32], common::KEY] {
         let start = Instant::now();
@@ -490,28 +501,217 @@ fn rotation(store: &VaultStore, sled: &RawSled, rows: &mut Vec<Row>) {
             .rotate_key(MasterKey::from_bytes(key))
             .expect("rotate");
         per_token.push(start.elapsed().as_nanos() as f64 / report.tokens_resealed as f64);
+
+        let (from, to) = (raw::cipher_of(old), raw::cipher_of(key));
         let start = Instant::now();
-        for (key, entry, ad) in &tokens {
-            let plain = raw::open(&cipher, &entry.sealed, ad);
-            let resealed = raw::TokenEntry {
-                credential_id: entry.credential_id,
-                protocol: entry.protocol,
-                credential_type: entry.credential_type,
-                sealed: raw::seal(&cipher, &plain, ad),
-            };
+        let mut tokens = 0;
+        for item in sled.credentials.iter().take(PASS) {
+            let (place, bytes) = item.expect("read");
+            let record: raw::CredentialRecord = raw::decode_signed(&from, &bytes, &place);
+            let again = raw::encode_signed(&to, &record, &place);
+            sled.credentials.insert(&place, again).expect("insert");
+            let rest = &place[prefix.len()..];
+            let vault = format!("vault_{:032x}", u128::from_be_bytes(raw::id_bytes_at(rest)));
+            let token_key = [&place[..prefix.len() + 16], record.lookup_url.as_bytes()].concat();
+            let bytes = sled.tokens.get(&token_key).expect("get").expect("a token");
+            let mut entry: raw::TokenEntry = raw::decode_as(raw::V2, &bytes);
+            let ad = raw::access_ad(&vault, &raw::credential_text(entry.credential_id), &record);
+            let plain = raw::open(&from, &entry.access_token, &ad);
+            entry.access_token = raw::seal(&to, &plain, &ad);
             sled.tokens
-                .insert(key, raw::encode(&resealed))
+                .insert(&token_key, raw::encode_as(raw::V2, &entry))
                 .expect("insert");
+            tokens += 1;
         }
-        bases.push(start.elapsed().as_nanos() as f64 / tokens.len() as f64);
+        for item in sled.vaults.iter().take(PASS) {
+            let (place, bytes) = item.expect("read");
+            let again = raw::resign(&from, &to, &bytes, &place);
+            sled.vaults.insert(&place, again).expect("insert");
+        }
+        bases.push(start.elapsed().as_nanos() as f64 / tokens as f64);
+        old = key;
     }
     rows.push(Row {
         op: "rotate_key, per token",
         op_ns: median(per_token),
-        base: "AES open + seal + sled insert",
+        base: "re-sign credential + vault, AES open + seal, 3 sled inserts",
         base_ns: median(bases),
         goal: Some(2.0),
     });
+}
+
+/// `VAULTSTORE_BENCH_FILL_DIR=DIR VAULTSTORE_BENCH_FILL_N=N`: fills a store of N vaults
+/// in DIR/store and keeps it, for profiling (below) outside the fill.
+const FILL_DIR: &str = "VAULTSTORE_BENCH_FILL_DIR";
+/// `VAULTSTORE_BENCH_PROFILE_DIR=DIR VAULTSTORE_BENCH_PROFILE=OP`: runs OP (`lookup`,
+/// `raw_lookup`, `page`, `raw_page`) 2000 times on that store, inside `profiled`, for
+/// `valgrind --tool=callgrind --toggle-collect='*profiled*'`, and prints the time per
+/// call. Before it, as the compare process does: `_FILL=N` fills (and drops) another
+/// store of N vaults in this process; `_HEAP=1` and `_WARM=1` (not with the raw
+/// operations) hold the bench's heap, make its random gets. `_LIMIT=N`: page size.
+const PROFILE_DIR: &str = "VAULTSTORE_BENCH_PROFILE_DIR";
+
+fn fill_into(dir: &Path) {
+    let n = std::env::var("VAULTSTORE_BENCH_FILL_N")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1000);
+    let store = common::open(&dir.join("store"), Durability::Periodic);
+    for i in 0..n {
+        store
+            .create_vault(common::vault_request(i))
+            .expect("create");
+    }
+    store.flush().expect("flush");
+}
+
+/// The profiled loop: only this is counted with `--toggle-collect`.
+#[inline(never)]
+fn profiled(iters: usize, op: &mut dyn FnMut(usize)) {
+    let start = Instant::now();
+    for i in 0..iters {
+        op(i);
+    }
+    let ns = start.elapsed().as_nanos() as f64 / iters as f64;
+    println!("{} per call", fmt_ns(ns));
+}
+
+fn profile(dir: &Path) {
+    const ITERS: usize = 2000;
+    let op = std::env::var("VAULTSTORE_BENCH_PROFILE").unwrap_or_default();
+    // _FILL=N: first fill (and drop) a store of N vaults in this process, as compare does.
+    let filled = std::env::var("VAULTSTORE_BENCH_PROFILE_FILL")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .map(common::fill);
+    let store = common::open(&dir.join("store"), Durability::Periodic);
+    // Up to 1000 vaults of the store, newest first, with their URL.
+    let mut vaults = Vec::new();
+    let mut params = ListParams {
+        limit: Some(100),
+        ..ListParams::default()
+    };
+    while vaults.len() < 1000 {
+        let page = store.list_vaults(&params).expect("list");
+        for vault in &page.data {
+            let credentials = store
+                .list_credentials(&vault.id, &ListParams::default())
+                .expect("credentials");
+            vaults.push((vault.id.clone(), credentials.data[0].mcp_server_url.clone()));
+        }
+        if !page.has_more {
+            break;
+        }
+        params.after_id = page.last_id;
+    }
+    // What the compare process holds and has done before its pages, to tell which of
+    // the two slows them: VAULTSTORE_BENCH_PROFILE_HEAP=1 keeps the bench's heap (an id
+    // string per vault and credential, 65,536 sessions), _WARM=1 makes its 65,536
+    // random gets through the store's cache.
+    let flag = |name: &str| std::env::var(name).as_deref() == Ok("1");
+    let (heap, warm) = (
+        flag("VAULTSTORE_BENCH_PROFILE_HEAP"),
+        flag("VAULTSTORE_BENCH_PROFILE_WARM"),
+    );
+    let mut all = Vec::new();
+    if heap || warm {
+        let mut params = ListParams {
+            limit: Some(100),
+            ..ListParams::default()
+        };
+        loop {
+            let page = store.list_vaults(&params).expect("list");
+            all.extend(page.data.iter().map(|v| v.id.clone()));
+            if !page.has_more {
+                break;
+            }
+            params.after_id = page.last_id;
+        }
+    }
+    let n = all.len().max(1);
+    let held: Vec<(String, Session)> = if heap {
+        (0..n.min(65_536))
+            .map(|i| {
+                let id = &all[pick(i, n)];
+                (
+                    id.replace("vault_", "vcred_"),
+                    store.session(&[id]).expect("session"),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if warm {
+        for i in 0..n.min(65_536) {
+            store.get_vault(&all[pick(i, n)]).expect("get");
+        }
+    }
+    match op.as_str() {
+        "lookup" => {
+            let sessions: Vec<(Session, &str)> = vaults
+                .iter()
+                .map(|(id, url)| (store.session(&[id]).expect("session"), url.as_str()))
+                .collect();
+            profiled(ITERS, &mut |i| {
+                let (session, url) = &sessions[i % sessions.len()];
+                session.bearer_token(url).expect("lookup").expect("a token");
+            });
+        }
+        "page" => {
+            // _LIMIT: another page size (default 20).
+            let limit = std::env::var("VAULTSTORE_BENCH_PROFILE_LIMIT")
+                .ok()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(20);
+            let params = ListParams {
+                limit: Some(limit),
+                ..ListParams::default()
+            };
+            profiled(ITERS, &mut |_| {
+                let page = store.list_vaults(&params).expect("list");
+                assert_eq!(page.data.len(), limit as usize);
+            });
+        }
+        "raw_lookup" | "raw_page" => {
+            drop(store);
+            let sled = RawSled::open(&dir.join("store").join("data"));
+            let cipher = raw::cipher();
+            if op == "raw_lookup" {
+                let keys: Vec<(&str, Vec<u8>, Vec<u8>, &str)> = vaults
+                    .iter()
+                    .map(|(id, url)| {
+                        (
+                            id.as_str(),
+                            raw::vault_key(id),
+                            raw::token_key(id, url),
+                            url.as_str(),
+                        )
+                    })
+                    .collect();
+                profiled(ITERS, &mut |i| {
+                    let (vault, vault_key, token_key, url) = &keys[i % keys.len()];
+                    raw::session_lookup(&sled, &cipher, vault, vault_key, token_key, url);
+                });
+            } else {
+                let prefix = raw::account_prefix();
+                let last = [prefix.as_slice(), &[0xff; 17]].concat();
+                profiled(ITERS, &mut |_| {
+                    for item in sled
+                        .vaults
+                        .range(prefix.as_slice()..&last[..])
+                        .rev()
+                        .take(21)
+                    {
+                        let (key, bytes) = item.expect("read");
+                        raw::decode_signed::<raw::VaultRecord>(&cipher, &bytes, &key);
+                    }
+                });
+            }
+        }
+        other => panic!("VAULTSTORE_BENCH_PROFILE: unknown operation '{other}'"),
+    }
+    drop((held, filled));
 }
 
 const RSS_CHILD: &str = "VAULTSTORE_BENCH_RSS_DIR";
@@ -560,9 +760,10 @@ fn rss_child(dir: &Path) {
 fn rss_raw_child(dir: &Path) {
     let sled = RawSled::open(dir);
     let after_open = common::rss_kib();
+    let cipher = raw::cipher();
     for item in sled.vaults.iter() {
-        let (_, bytes) = item.expect("read");
-        raw::decode::<raw::VaultRecord>(&bytes);
+        let (key, bytes) = item.expect("read");
+        raw::decode_signed::<raw::VaultRecord>(&cipher, &bytes, &key);
     }
     println!("{after_open} {}", common::rss_kib());
 }

@@ -1,6 +1,10 @@
 //! The raw parts the store is built from, used as baselines: sled on a copy of the
 //! store's data, bincode 2 (serde, standard config) on copies of its record types, and
-//! AES-256-GCM-SIV with the store's associated data.
+//! AES-256-GCM-SIV with the store's associated data. Format 2 (`src/codec.rs`,
+//! `src/records.rs`, `src/seal.rs`): vault and credential records are signed (an
+//! AES-GCM-SIV tag over an empty plaintext binds them to their sled key), token entries
+//! are plain bincode behind version byte 2, and each secret is sealed with associated
+//! data naming its account, vault, credential, URL, protocol, type, binding and field.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -9,6 +13,7 @@ use std::path::Path;
 use aes_gcm_siv::aead::{AeadInPlace, KeyInit};
 use aes_gcm_siv::{Aes256GcmSiv, Nonce};
 use rand::RngCore;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// The store's vault record, field for field (`src/records.rs`).
@@ -29,35 +34,101 @@ pub struct CredentialRecord {
     pub lookup_url: String,
     pub protocol: Protocol,
     pub credential_type: CredentialType,
+    pub display_name: Option<String>,
+    pub metadata: BTreeMap<String, String>,
     pub created_at: i64,
     pub updated_at: i64,
     pub archived_at: Option<i64>,
+    pub binding: [u8; 16],
+    pub oauth: Option<OAuthRecord>,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct OAuthRecord {
+    pub expires_at: Option<i64>,
+    pub refresh: Option<RefreshRecord>,
+    pub state: RefreshStateRecord,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct RefreshRecord {
+    pub client_id: String,
+    pub token_endpoint: String,
+    pub method: AuthMethod,
+    pub resource: Option<String>,
+    pub scope: Option<String>,
 }
 
 #[derive(Clone, Copy, Serialize, Deserialize)]
+pub enum AuthMethod {
+    None,
+    ClientSecretBasic,
+    ClientSecretPost,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct RefreshStateRecord {
+    pub last_refreshed_at: Option<i64>,
+    pub granted_scope: Option<String>,
+    pub last_error: Option<RefreshErrorRecord>,
+    pub failures: u32,
+    pub next_attempt_at: Option<i64>,
+    pub needs_reauthorization: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct RefreshErrorRecord {
+    pub code: String,
+    pub message: String,
+    pub at: i64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Protocol {
     Sse,
     StreamableHttp,
 }
 
-#[derive(Clone, Copy, Serialize, Deserialize)]
-pub enum CredentialType {
-    StaticBearer,
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Sse => "sse",
+            Protocol::StreamableHttp => "streamable_http",
+        }
+    }
 }
 
-/// The store's sealed token entry.
+#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CredentialType {
+    StaticBearer,
+    McpOauth,
+}
+
+impl CredentialType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialType::StaticBearer => "static_bearer",
+            CredentialType::McpOauth => "mcp_oauth",
+        }
+    }
+}
+
+/// The store's token entry (format 2).
 #[derive(Serialize, Deserialize)]
 pub struct TokenEntry {
     pub credential_id: [u8; 16],
-    pub protocol: Protocol,
-    pub credential_type: CredentialType,
-    pub sealed: Sealed,
+    pub binding: [u8; 16],
+    pub access_token: Sealed,
+    pub refresh_token: Option<Sealed>,
+    pub client_secret: Option<Sealed>,
 }
 
+/// A sealed secret; the ciphertext read as one byte string, as the store reads it.
 #[derive(Serialize, Deserialize)]
 pub struct Sealed {
     pub key_id: u32,
     pub nonce: [u8; 12],
+    #[serde(with = "serde_bytes")]
     pub ciphertext: Vec<u8>,
 }
 
@@ -68,18 +139,101 @@ pub struct IndexEntry {
     pub name: String,
 }
 
-/// bincode 2, standard config, behind the store's format byte.
-pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
-    let mut out = vec![1];
-    bincode::serde::encode_into_std_write(value, &mut out, bincode::config::standard())
-        .expect("encode");
+/// Version byte of index entries (unchanged since format 1).
+pub const PLAIN_V1: u8 = 1;
+/// Version byte of token entries and signed records.
+pub const V2: u8 = 2;
+/// Key id, nonce and tag of a signed record's MAC.
+const MAC_LEN: usize = 4 + 12 + 16;
+
+fn config() -> impl bincode::config::Config {
+    // The store's limit: 64 KiB.
+    bincode::config::standard().with_limit::<{ 64 * 1024 }>()
+}
+
+/// bincode 2, standard config, behind `version`.
+pub fn encode_as<T: Serialize>(version: u8, value: &T) -> Vec<u8> {
+    let mut out = Vec::with_capacity(128);
+    out.push(version);
+    bincode::serde::encode_into_std_write(value, &mut out, config()).expect("encode");
     out
 }
 
-pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> T {
-    bincode::serde::decode_from_slice(&bytes[1..], bincode::config::standard())
-        .expect("a record of the store's format")
-        .0
+/// An index entry's bytes.
+pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    encode_as(PLAIN_V1, value)
+}
+
+fn decode_body<T: DeserializeOwned>(body: &[u8]) -> T {
+    let (value, used) =
+        bincode::serde::decode_from_slice(body, config()).expect("a record of the store's format");
+    assert_eq!(used, body.len(), "trailing bytes");
+    value
+}
+
+/// A plain value behind `version` (index entries: 1; token entries: 2).
+pub fn decode_as<T: DeserializeOwned>(version: u8, bytes: &[u8]) -> T {
+    assert_eq!(bytes[0], version, "a value of the store's format");
+    decode_body(&bytes[1..])
+}
+
+/// The associated data of a signed record's MAC (`codec::mac_ad`).
+pub fn mac_ad(place: &[u8], body: &[u8]) -> Vec<u8> {
+    const DOMAIN: &[u8] = b"vaultstore/record/v2";
+    let mut ad = Vec::with_capacity(DOMAIN.len() + 8 + place.len() + body.len());
+    ad.extend_from_slice(DOMAIN);
+    ad.extend_from_slice(&(place.len() as u64).to_be_bytes());
+    ad.extend_from_slice(place);
+    ad.extend_from_slice(body);
+    ad
+}
+
+/// A record signed for `place` (its sled key): `[2][key id][nonce][tag][body]`.
+pub fn encode_signed<T: Serialize>(cipher: &Aes256GcmSiv, value: &T, place: &[u8]) -> Vec<u8> {
+    let body = encode_as(V2, value);
+    let mac = seal(cipher, &[], &mac_ad(place, &body[1..]));
+    let mut out = Vec::with_capacity(body.len() + MAC_LEN);
+    out.push(V2);
+    out.extend_from_slice(&mac.key_id.to_be_bytes());
+    out.extend_from_slice(&mac.nonce);
+    out.extend_from_slice(&mac.ciphertext);
+    out.extend_from_slice(&body[1..]);
+    out
+}
+
+/// Checks a signed record's MAC (an AES-GCM-SIV open of the empty plaintext over the
+/// associated data), then decodes it.
+pub fn decode_signed<T: DeserializeOwned>(cipher: &Aes256GcmSiv, bytes: &[u8], place: &[u8]) -> T {
+    check_mac(cipher, bytes, place);
+    decode_body(&bytes[1 + MAC_LEN..])
+}
+
+/// The MAC check alone; returns the body.
+pub fn check_mac<'a>(cipher: &Aes256GcmSiv, bytes: &'a [u8], place: &[u8]) -> &'a [u8] {
+    assert_eq!(bytes[0], V2, "a signed record of format 2");
+    let (mac, body) = bytes[1..].split_at(MAC_LEN);
+    let mut tag = mac[16..].to_vec();
+    cipher
+        .decrypt_in_place(
+            Nonce::from_slice(&mac[4..16]),
+            &mac_ad(place, body),
+            &mut tag,
+        )
+        .expect("the record's MAC checks");
+    body
+}
+
+/// Re-signs a signed record (rotation): check, then a new MAC over the same body.
+pub fn resign(old: &Aes256GcmSiv, new: &Aes256GcmSiv, bytes: &[u8], place: &[u8]) -> Vec<u8> {
+    let body = check_mac(old, bytes, place);
+    let mac = seal(new, &[], &mac_ad(place, body));
+    let mut out = Vec::with_capacity(bytes.len());
+    out.push(V2);
+    out.extend_from_slice(&mac.key_id.to_be_bytes());
+    out.extend_from_slice(&mac.nonce);
+    out.extend_from_slice(&mac.ciphertext);
+    out.extend_from_slice(body);
+    out
 }
 
 /// The key prefix of the default account.
@@ -100,6 +254,11 @@ pub fn id_bytes_at(bytes: &[u8]) -> [u8; 16] {
     bytes[..16].try_into().expect("16 bytes")
 }
 
+/// A credential id's text, from its bytes.
+pub fn credential_text(id: [u8; 16]) -> String {
+    format!("vcred_{:032x}", u128::from_be_bytes(id))
+}
+
 pub fn vault_key(vault_id: &str) -> Vec<u8> {
     [account_prefix().as_slice(), &id_bytes(vault_id)].concat()
 }
@@ -118,27 +277,64 @@ pub fn vault_scope() -> Vec<u8> {
     [account_prefix().as_slice(), b"v"].concat()
 }
 
-/// The associated data the store binds a token to (`seal::token_ad`).
-pub fn token_ad(vault_id: &str, credential_id: &str, url: &str) -> Vec<u8> {
-    let fields = [
-        "default",
+/// Where a secret belongs: with the field's name, its associated data.
+pub struct SecretPlace<'a> {
+    pub vault_id: &'a str,
+    pub credential_id: &'a str,
+    pub lookup_url: &'a str,
+    pub protocol: Protocol,
+    pub credential_type: CredentialType,
+    pub binding: &'a [u8; 16],
+}
+
+impl SecretPlace<'_> {
+    /// The associated data of one secret (`seal::SecretPlace::ad`), in the default
+    /// account; `field` is `access_token`, `refresh_token` or `client_secret`.
+    pub fn ad(&self, field: &str) -> Vec<u8> {
+        let fields: [&[u8]; 8] = [
+            b"default",
+            self.vault_id.as_bytes(),
+            self.credential_id.as_bytes(),
+            self.lookup_url.as_bytes(),
+            self.protocol.as_str().as_bytes(),
+            self.credential_type.as_str().as_bytes(),
+            self.binding,
+            field.as_bytes(),
+        ];
+        const DOMAIN: &[u8] = b"vaultstore/secret/v2";
+        let len = DOMAIN.len() + fields.iter().map(|f| 8 + f.len()).sum::<usize>();
+        let mut ad = Vec::with_capacity(len);
+        ad.extend_from_slice(DOMAIN);
+        for field in fields {
+            ad.extend_from_slice(&(field.len() as u64).to_be_bytes());
+            ad.extend_from_slice(field);
+        }
+        ad
+    }
+}
+
+/// The access token's associated data for `record`, credential `credential_id` of
+/// `vault_id`.
+pub fn access_ad(vault_id: &str, credential_id: &str, record: &CredentialRecord) -> Vec<u8> {
+    SecretPlace {
         vault_id,
         credential_id,
-        url,
-        "streamable_http",
-        "static_bearer",
-    ];
-    let mut ad = b"vaultstore/token/v1".to_vec();
-    for field in fields {
-        ad.extend_from_slice(&(field.len() as u64).to_be_bytes());
-        ad.extend_from_slice(field.as_bytes());
+        lookup_url: &record.lookup_url,
+        protocol: record.protocol,
+        credential_type: record.credential_type,
+        binding: &record.binding,
     }
-    ad
+    .ad("access_token")
 }
 
 /// AES-256-GCM-SIV under the bench key.
 pub fn cipher() -> Aes256GcmSiv {
     Aes256GcmSiv::new((&super::KEY).into())
+}
+
+/// AES-256-GCM-SIV under another key (rotation baselines).
+pub fn cipher_of(key: [u8; 32]) -> Aes256GcmSiv {
+    Aes256GcmSiv::new((&key).into())
 }
 
 pub fn seal(cipher: &Aes256GcmSiv, plain: &[u8], ad: &[u8]) -> Sealed {
@@ -162,6 +358,37 @@ pub fn open(cipher: &Aes256GcmSiv, sealed: &Sealed, ad: &[u8]) -> Vec<u8> {
         .decrypt_in_place(Nonce::from_slice(&sealed.nonce), ad, &mut buffer)
         .expect("the store's token opens");
     buffer
+}
+
+/// What a session lookup reads, raw: the token entry at (vault, URL), the credential
+/// record it names (MAC checked, decoded, checked active and matching), and the access
+/// token opened with its associated data. `vault_key` is the vault's sled key,
+/// `token_key` the entry's; returns the token's text length.
+pub fn session_lookup(
+    sled: &RawSled,
+    cipher: &Aes256GcmSiv,
+    vault_id: &str,
+    vault_key: &[u8],
+    token_key: &[u8],
+    url: &str,
+) -> usize {
+    let bytes = sled.tokens.get(token_key).expect("get").expect("a token");
+    let entry: TokenEntry = decode_as(V2, &bytes);
+    let mut place = Vec::with_capacity(vault_key.len() + 16);
+    place.extend_from_slice(vault_key);
+    place.extend_from_slice(&entry.credential_id);
+    let bytes = sled
+        .credentials
+        .get(&place)
+        .expect("get")
+        .expect("a record");
+    let record: CredentialRecord = decode_signed(cipher, &bytes, &place);
+    assert!(record.archived_at.is_none() && record.binding == entry.binding);
+    assert_eq!(record.lookup_url, url);
+    let credential_id = credential_text(entry.credential_id);
+    let ad = access_ad(vault_id, &credential_id, &record);
+    let plain = open(cipher, &entry.access_token, &ad);
+    std::str::from_utf8(&plain).expect("UTF-8").len()
 }
 
 /// sled opened as the store opens it, on a copy of a store's data directory.
@@ -204,9 +431,10 @@ impl RawSled {
         self.log.sync_all().expect("fsync");
     }
 
-    /// What creating vault `i` costs without the store: seal, encode the records, and
-    /// one transaction of the same writes on the same trees (vault, its two index
-    /// entries, credential, token, its two index entries, last id).
+    /// What creating vault `i` costs without the store: seal the token, sign the vault
+    /// and credential records (format 2), encode the rest, and one transaction of the
+    /// same writes on the same trees (vault, its two index entries, credential, token,
+    /// its two index entries, last id).
     pub fn create_vault_like(&self, cipher: &Aes256GcmSiv, i: usize) {
         let vault_id = format!("vault_{:032x}", (1u128 << 127) + i as u128);
         let cred_id = format!("vcred_{:032x}", (1u128 << 127) + i as u128 + 1);
@@ -222,43 +450,50 @@ impl RawSled {
         };
         let index = encode(&IndexEntry {
             created_at: now,
-            name: record.display_name.clone(),
+            name: record.display_name.to_lowercase(),
         });
+        let mut binding = [0u8; 16];
+        rand::thread_rng().fill_bytes(&mut binding);
         let credential = CredentialRecord {
             mcp_server_url: url.clone(),
             lookup_url: url.clone(),
             protocol: Protocol::StreamableHttp,
             credential_type: CredentialType::StaticBearer,
+            display_name: None,
+            metadata: BTreeMap::new(),
             created_at: now,
             updated_at: now,
             archived_at: None,
+            binding,
+            oauth: None,
         };
         let cred_index = encode(&IndexEntry {
             created_at: now,
-            name: url.clone(),
+            name: url.to_lowercase(),
         });
         let token = format!("ghp_{i:036}");
         let entry = TokenEntry {
             credential_id: id_bytes(&cred_id),
-            protocol: Protocol::StreamableHttp,
-            credential_type: CredentialType::StaticBearer,
-            sealed: seal(
+            binding,
+            access_token: seal(
                 cipher,
                 token.as_bytes(),
-                &token_ad(&vault_id, &cred_id, &url),
+                &access_ad(&vault_id, &cred_id, &credential),
             ),
+            refresh_token: None,
+            client_secret: None,
         };
-        let vault_bytes = encode(&record);
-        let cred_bytes = encode(&credential);
-        let token_bytes = encode(&entry);
-        let vault_index_key = [vault_scope().as_slice(), &id_bytes(&vault_id)].concat();
-        let cred_scope = [account_prefix().as_slice(), b"c", &id_bytes(&vault_id)].concat();
-        let cred_index_key = [cred_scope.as_slice(), &id_bytes(&cred_id)].concat();
         let (vkey, ckey, tkey) = (
             vault_key(&vault_id),
             credential_key(&vault_id, &cred_id),
             token_key(&vault_id, &url),
         );
+        let vault_bytes = encode_signed(cipher, &record, &vkey);
+        let cred_bytes = encode_signed(cipher, &credential, &ckey);
+        let token_bytes = encode_as(V2, &entry);
+        let vault_index_key = [vault_scope().as_slice(), &id_bytes(&vault_id)].concat();
+        let cred_scope = [account_prefix().as_slice(), b"c", &id_bytes(&vault_id)].concat();
+        let cred_index_key = [cred_scope.as_slice(), &id_bytes(&cred_id)].concat();
         use sled::transaction::{ConflictableTransactionResult, Transactional};
         (
             &self.vaults,
