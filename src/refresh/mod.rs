@@ -22,7 +22,7 @@ pub(crate) use held::HeldRefresh;
 #[cfg(feature = "http-refresh")]
 pub use http::HttpRefresher;
 pub(crate) use locks::{RefreshGuard, RefreshLocks};
-#[cfg(feature = "http-refresh")]
+#[cfg(feature = "server")]
 pub(crate) use public_ip::is_public;
 
 /// Renews access tokens at an OAuth token endpoint. The default is [`HttpRefresher`]
