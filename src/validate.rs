@@ -107,7 +107,7 @@ pub(crate) fn credential(prefix: &str, cred: &CreateCredential, now: i64) -> Res
 }
 
 fn oauth_tokens(at: &str, tokens: &OAuthTokens, now: i64) -> Result<()> {
-    secret(&format!("{at}access_token"), &tokens.access_token)?;
+    secret(&[at, "access_token"].concat(), &tokens.access_token)?;
     if let Some(expires_at) = tokens.expires_at {
         future(&format!("{at}expires_at"), expires_at, now)?;
     }
