@@ -77,4 +77,17 @@ fn a_failed_refresh_is_a_502_without_the_endpoints_words() {
         .as_str()
         .expect("message")
         .contains("invalid_grant"));
+    // The failure is recorded on the credential, as the Anthropic dialect shows it.
+    let page = s
+        .call(
+            "GET",
+            &format!("/v1/vaults/{id}/credentials"),
+            &s.admin,
+            None,
+        )
+        .expect(200);
+    let state = &page["data"][0]["refresh_state"];
+    assert_eq!(state["needs_reauthorization"], true, "{page}");
+    assert_eq!(state["last_error"]["code"], "invalid_grant", "{page}");
+    assert!(!page.to_string().contains("MARKER"), "{page}");
 }

@@ -59,24 +59,11 @@ pub(crate) fn anthropic_credential(c: &VaultCredential) -> Value {
         if let Some(at) = c.expires_at {
             auth.insert("expires_at".into(), to_text(&at).into());
         }
-        if let Some(r) = &c.refresh {
-            let mut refresh = Map::new();
-            refresh.insert("client_id".into(), r.client_id.clone().into());
-            refresh.insert("token_endpoint".into(), r.token_endpoint.clone().into());
-            refresh.insert(
-                "token_endpoint_auth".into(),
-                json!({ "type": r.token_endpoint_auth.as_str() }),
-            );
-            if let Some(resource) = &r.resource {
-                refresh.insert("resource".into(), resource.clone().into());
-            }
-            if let Some(scope) = &r.scope {
-                refresh.insert("scope".into(), scope.clone().into());
-            }
-            auth.insert("refresh".into(), Value::Object(refresh));
+        if let Some(refresh) = &c.refresh {
+            auth.insert("refresh".into(), json!(refresh));
         }
     }
-    json!({
+    let mut answer = json!({
         "id": c.id,
         "type": "vault_credential",
         "vault_id": c.vault_id,
@@ -86,7 +73,12 @@ pub(crate) fn anthropic_credential(c: &VaultCredential) -> Value {
         "created_at": to_text(&c.created_at),
         "updated_at": to_text(&c.updated_at),
         "archived_at": time_or_null(c.archived_at),
-    })
+    });
+    // mcp_oauth: why refreshes fail, without a secret (this crate's addition).
+    if let Some(state) = &c.refresh_state {
+        answer["refresh_state"] = json!(state);
+    }
+    answer
 }
 
 /// `{data, next_page}`: `next_page` is the cursor of the following page, and `null`

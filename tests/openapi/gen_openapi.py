@@ -68,6 +68,7 @@ schemas = {
   "Credential": {"type": "object", "required": ["id", "type", "vault_id", "display_name", "metadata", "auth", "created_at", "updated_at", "archived_at"], "properties": {
       "id": {"type": "string"}, "type": {"const": "vault_credential"}, "vault_id": {"type": "string"},
       "display_name": {"type": ["string", "null"]}, "metadata": meta, "auth": ref("CredentialAuth"),
+      "refresh_state": {"type": "object", "description": "mcp_oauth only: last refresh, last error, needs_reauthorization (this server's addition)"},
       "created_at": ts, "updated_at": ts, "archived_at": nts}},
   "VaultPage": {"type": "object", "required": ["data", "next_page"], "properties": {"data": {"type": "array", "items": ref("Vault")}, "next_page": {"type": ["string", "null"]}}},
   "CredentialPage": {"type": "object", "required": ["data", "next_page"], "properties": {"data": {"type": "array", "items": ref("Credential")}, "next_page": {"type": ["string", "null"]}}},
