@@ -93,6 +93,11 @@ fn compact_locked(dir: &Path) -> Result<CompactReport> {
         }
         copy.sync()?;
     }
+    // sled finishes closing on its own threads after the last handle is dropped (it
+    // writes a snapshot then): wait until both engines have let go of their files, so
+    // nothing writes into the copy while it is synced, marked and swapped in.
+    wait_until_closed(&data)?;
+    wait_until_closed(&fresh)?;
     fsutil::sync_tree(&fresh)
         .and_then(|()| fsutil::sync_dir(dir))
         .map_err(io("syncing the compacted copy"))?;
@@ -105,6 +110,28 @@ fn compact_locked(dir: &Path) -> Result<CompactReport> {
         bytes_before,
         bytes_after,
     })
+}
+
+/// Waits (up to 5 s) until no sled instance holds the lock on the engine in `dir`.
+fn wait_until_closed(dir: &Path) -> Result<()> {
+    let log = dir.join("db");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let file =
+            fs::File::open(&log).map_err(|e| Error::io(format!("opening {}", log.display()), e))?;
+        match file.try_lock() {
+            Ok(()) => return Ok(()),
+            Err(_) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            Err(_) => {
+                return Err(Error::Storage(format!(
+                    "the storage engine did not release {} in time",
+                    log.display()
+                )))
+            }
+        }
+    }
 }
 
 /// Finishes a compaction whose copy is complete (the marker is there) or drops one
