@@ -51,8 +51,12 @@ impl Server {
             .limits(limits)
             .allow_private_token_endpoints(allow_private);
         let running = server::start(store, keys.clone(), options).expect("server starts");
+        // A fresh connection per request: a server may close a kept-alive connection
+        // after an error answer, and a pooled one would then meet EOF on reuse (a
+        // client-side race that real clients retry, not what these tests check).
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            .max_idle_connections(0)
             .build()
             .into();
         Server {
