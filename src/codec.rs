@@ -89,13 +89,18 @@ pub(crate) fn encode_signed<T: Serialize>(
 ) -> Result<Vec<u8>> {
     let body = encode_as(V2, value)?;
     let mac = key.seal(&[], &mac_ad(place, &body[1..]))?;
-    let mut out = Vec::with_capacity(body.len() + MAC_LEN);
+    Ok(signed_bytes(&mac, &body[1..]))
+}
+
+/// Version byte 2, the MAC, the body: the layout `split_signed` reads.
+fn signed_bytes(mac: &Sealed, body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + MAC_LEN + body.len());
     out.push(V2);
     out.extend_from_slice(&mac.key_id.to_be_bytes());
     out.extend_from_slice(&mac.nonce);
     out.extend_from_slice(&mac.ciphertext);
-    out.extend_from_slice(&body[1..]);
-    Ok(out)
+    out.extend_from_slice(body);
+    out
 }
 
 /// Checks a signed record's MAC for `place`, then decodes it.
@@ -123,13 +128,7 @@ pub(crate) fn resign(
     let ad = mac_ad(place, body);
     keys.open(&mac, &ad)?;
     let mac = key.seal(&[], &ad).ok()?;
-    let mut out = Vec::with_capacity(bytes.len());
-    out.push(V2);
-    out.extend_from_slice(&mac.key_id.to_be_bytes());
-    out.extend_from_slice(&mac.nonce);
-    out.extend_from_slice(&mac.ciphertext);
-    out.extend_from_slice(body);
-    Some(out)
+    Some(signed_bytes(&mac, body))
 }
 
 /// The key id a signed record's MAC was made with.

@@ -91,12 +91,8 @@ impl VaultStore {
         record: &CredentialRecord,
         secrets: &Secrets<'_>,
     ) -> Result<TokenEntry> {
-        let (vault_text, id_text) = (vault.format(Kind::Vault), id.format(Kind::Credential));
-        let place = self.secret_place(&vault_text, &id_text, record);
-        let seal = |field, secret: &SecretString| {
-            keys.current
-                .seal(secret.expose_secret().as_bytes(), &place.ad(field))
-        };
+        let seal =
+            |field, secret: &SecretString| self.seal_secret(keys, vault, id, record, field, secret);
         Ok(TokenEntry {
             credential_id: id.bytes(),
             binding: record.binding,
