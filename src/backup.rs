@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::engine::Engine;
+use crate::backend::sled::Engine;
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::lock::write_header;
@@ -57,9 +57,10 @@ impl VaultStore {
             .rotation
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        let _no_writes = self.writer();
+        let sled = self.sled("backup")?;
+        let _no_writes = sled.writer();
         let copy = Engine::open(&target.join("data"), COPY_CACHE_BYTES)?;
-        let source = &self.engine().db;
+        let source = &sled.engine.db;
         for name in source.tree_names() {
             copy_tree(&source.open_tree(&name)?, &copy.db.open_tree(&name)?)?;
         }

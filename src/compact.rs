@@ -16,9 +16,9 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
+use crate::backend::sled::Engine;
 use crate::backup::copy_tree;
 use crate::config::Builder;
-use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::lock::{DirLock, HEADER_FILE};

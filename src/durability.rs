@@ -6,7 +6,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::engine::Engine;
+use crate::backend::sled::Engine;
 use crate::error::Result;
 
 /// When a change is on disk.

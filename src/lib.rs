@@ -113,15 +113,12 @@
 //!   added to a credential created without refresh settings (create a new one).
 //! - Format-1 stores migrate to format 2 when first opened with the key.
 
-// Not yet wired in: the sled port and the PostgreSQL backend land on it next.
-#[allow(dead_code)]
 mod backend;
 mod backup;
 mod codec;
 mod compact;
 mod config;
 mod durability;
-mod engine;
 mod error;
 mod fsutil;
 mod id;

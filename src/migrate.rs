@@ -7,8 +7,8 @@
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
+use crate::backend::sled::{TreeId, WriteSet};
 use crate::codec::{decode, decode_as, encode_as, PLAIN_V1, V2};
-use crate::engine::{TreeId, WriteSet};
 use crate::error::{Error, Result};
 use crate::id::{Kind, RawId};
 use crate::layout::Account;
@@ -43,7 +43,8 @@ impl VaultStore {
     pub(crate) fn migrate_from_v1(&self) -> Result<u64> {
         let mut migrated = 0;
         let vault_keys: Vec<Vec<u8>> = self
-            .engine()
+            .sled("migration from format 1")?
+            .engine
             .vaults
             .iter()
             .keys()
@@ -57,7 +58,7 @@ impl VaultStore {
                 migrated += 1;
             }
         }
-        self.engine().sync()?;
+        self.backend().sync()?;
         Ok(migrated)
     }
 
@@ -65,66 +66,67 @@ impl VaultStore {
     fn migrate_vault(&self, vault: RawId) -> Result<bool> {
         let keys = self.keys();
         let vault_text = vault.format(Kind::Vault);
-        self.apply_checked(|engine| {
-            let vault_key = self.account.vault(vault);
-            let Some(bytes) = engine.vaults.get(&vault_key)? else {
-                return Ok((WriteSet::default(), false));
-            };
-            if bytes.first() != Some(&PLAIN_V1) {
-                return Ok((WriteSet::default(), false));
-            }
-            let record: VaultRecord = decode(&bytes, || format!("vault {vault_text}"))?;
-            let mut set = WriteSet::default();
-            set.put(
-                TreeId::Vaults,
-                vault_key.clone(),
-                self.vault_bytes(&keys, vault, &record)?,
-            );
-            // Lookup URLs of active credentials, in this build's normal form.
-            let mut claimed = std::collections::HashSet::new();
-            for item in engine.credentials.scan_prefix(&vault_key) {
-                let (key, bytes) = item?;
-                let id = RawId::from_slice(&key[vault_key.len()..]).ok_or_else(|| {
-                    Error::corrupted(format!("a credential key of vault {vault_text}"))
-                })?;
-                let old: CredentialRecordV1 = decode(&bytes, || {
-                    format!("credential {}", id.format(Kind::Credential))
-                })?;
-                let mut binding = [0u8; 16];
-                rand::thread_rng().fill_bytes(&mut binding);
-                let old_lookup = old.lookup_url.clone();
-                let lookup_url = self.migrated_lookup(
-                    engine,
-                    vault,
-                    id,
-                    &old,
-                    old.archived_at.is_none(),
-                    &mut claimed,
-                )?;
-                let new = CredentialRecord {
-                    mcp_server_url: old.mcp_server_url,
-                    lookup_url,
-                    protocol: old.protocol,
-                    credential_type: old.credential_type,
-                    display_name: None,
-                    metadata: Default::default(),
-                    created_at: old.created_at,
-                    updated_at: old.updated_at,
-                    archived_at: old.archived_at,
-                    binding,
-                    oauth: None,
+        self.sled("migration from format 1")?
+            .apply_checked(|engine| {
+                let vault_key = self.account.vault(vault);
+                let Some(bytes) = engine.vaults.get(&vault_key)? else {
+                    return Ok((WriteSet::default(), false));
                 };
-                set.put(
-                    TreeId::Credentials,
-                    key.to_vec(),
-                    self.credential_bytes(&keys, vault, id, &new)?,
-                );
-                if new.is_active() {
-                    self.migrate_token(&keys, &mut set, vault, id, &new, &old_lookup)?;
+                if bytes.first() != Some(&PLAIN_V1) {
+                    return Ok((WriteSet::default(), false));
                 }
-            }
-            Ok((set, true))
-        })
+                let record: VaultRecord = decode(&bytes, || format!("vault {vault_text}"))?;
+                let mut set = WriteSet::default();
+                set.put(
+                    TreeId::Vaults,
+                    vault_key.clone(),
+                    self.vault_bytes(&keys, vault, &record)?,
+                );
+                // Lookup URLs of active credentials, in this build's normal form.
+                let mut claimed = std::collections::HashSet::new();
+                for item in engine.credentials.scan_prefix(&vault_key) {
+                    let (key, bytes) = item?;
+                    let id = RawId::from_slice(&key[vault_key.len()..]).ok_or_else(|| {
+                        Error::corrupted(format!("a credential key of vault {vault_text}"))
+                    })?;
+                    let old: CredentialRecordV1 = decode(&bytes, || {
+                        format!("credential {}", id.format(Kind::Credential))
+                    })?;
+                    let mut binding = [0u8; 16];
+                    rand::thread_rng().fill_bytes(&mut binding);
+                    let old_lookup = old.lookup_url.clone();
+                    let lookup_url = self.migrated_lookup(
+                        engine,
+                        vault,
+                        id,
+                        &old,
+                        old.archived_at.is_none(),
+                        &mut claimed,
+                    )?;
+                    let new = CredentialRecord {
+                        mcp_server_url: old.mcp_server_url,
+                        lookup_url,
+                        protocol: old.protocol,
+                        credential_type: old.credential_type,
+                        display_name: None,
+                        metadata: Default::default(),
+                        created_at: old.created_at,
+                        updated_at: old.updated_at,
+                        archived_at: old.archived_at,
+                        binding,
+                        oauth: None,
+                    };
+                    set.put(
+                        TreeId::Credentials,
+                        key.to_vec(),
+                        self.credential_bytes(&keys, vault, id, &new)?,
+                    );
+                    if new.is_active() {
+                        self.migrate_token(&keys, &mut set, vault, id, &new, &old_lookup)?;
+                    }
+                }
+                Ok((set, true))
+            })
     }
 
     /// The lookup URL a format-1 credential keeps in format 2: its URL in this build's
@@ -135,7 +137,7 @@ impl VaultStore {
     /// spellings format 1 told apart): `verify` then reports it.
     fn migrated_lookup(
         &self,
-        engine: &crate::engine::Engine,
+        engine: &crate::backend::sled::Engine,
         vault: RawId,
         id: RawId,
         old: &CredentialRecordV1,
@@ -176,7 +178,12 @@ impl VaultStore {
     ) -> Result<()> {
         let old_key = self.account.token(vault, old_lookup);
         let token_key = self.account.token(vault, &record.lookup_url);
-        let Some(bytes) = self.engine().tokens.get(&old_key)? else {
+        let Some(bytes) = self
+            .sled("migration from format 1")?
+            .engine
+            .tokens
+            .get(&old_key)?
+        else {
             return Ok(());
         };
         if bytes.first() == Some(&V2) {

@@ -4,19 +4,21 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use rand::RngCore;
 
+use crate::backend::sled::Engine;
+use crate::backend::sled::SledBackend;
+use crate::backend::{Backend, MetaKey};
 use crate::codec::{decode, encode, FORMAT_VERSION};
 use crate::config::Builder;
-use crate::durability::{Durability, Flusher, GroupCommit};
-use crate::engine::{Engine, TreeId, WriteSet};
+use crate::durability::{Durability, Flusher};
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::id::{IdClock, RawId};
 use crate::key::{KdfParams, KeySource, MasterKey};
-use crate::layout::{Account, META_KEYS, META_LAST_ID, META_STORE};
+use crate::layout::Account;
 use crate::lock::{read_header, write_header, DirLock};
 use crate::records::{KeySlot, KeyState, StoreMeta};
 use crate::seal::{KeyHandle, Keyring};
-use crate::store::{Inner, VaultStore, DEFAULT_ACCOUNT};
+use crate::store::{Inner, Storage, VaultStore, DEFAULT_ACCOUNT};
 use crate::target_dir;
 
 pub(crate) fn open(mut options: Builder) -> Result<VaultStore> {
@@ -43,7 +45,8 @@ pub(crate) fn open(mut options: Builder) -> Result<VaultStore> {
     let header_version = header.map(|(version, _)| version);
     let header = header.map(|(_, id)| id);
     let engine = Arc::new(Engine::open(&dir.join("data"), options.cache_capacity)?);
-    let meta: Option<StoreMeta> = read_meta(&engine, META_STORE, "the store record")?;
+    let backend = Arc::new(SledBackend::new(Arc::clone(&engine), options.durability));
+    let meta: Option<StoreMeta> = read_meta(&*backend, MetaKey::Store, "the store record")?;
 
     let store_id = match (header, meta) {
         (Some(header), Some(meta)) if header == meta.store_id => header,
@@ -69,14 +72,18 @@ pub(crate) fn open(mut options: Builder) -> Result<VaultStore> {
             write_header(dir, &meta.store_id)?;
             meta.store_id
         }
-        (None, None) => create(dir, &engine, source)?,
+        (None, None) => {
+            let store_id = create(&*backend, source)?;
+            write_header(dir, &store_id)?;
+            store_id
+        }
     };
 
-    let state: KeyState = read_meta(&engine, META_KEYS, "the key record")?
+    let state: KeyState = read_meta(&*backend, MetaKey::Keys, "the key record")?
         .ok_or_else(|| Error::corrupted("the key record is missing"))?;
     let keyring = unlock(&state, source, &store_id, options.max_kdf_memory_kib)?;
     let resume_rotation = keyring.previous.is_some();
-    let last_id: Option<Vec<u8>> = engine.meta.get(META_LAST_ID)?.map(|v| v.to_vec());
+    let last_id = backend.reads()?.meta(MetaKey::LastId)?;
     let floor = last_id.as_deref().and_then(RawId::from_slice);
 
     fsutil::restrict_store(dir)
@@ -91,11 +98,9 @@ pub(crate) fn open(mut options: Builder) -> Result<VaultStore> {
     let store = VaultStore::from_inner(
         Inner {
             _flusher: flusher,
-            engine,
+            storage: Storage::Sled(backend),
             keys: RwLock::new(keyring),
             clock: IdClock::starting_after(floor),
-            writer: Mutex::new(()),
-            group: GroupCommit::default(),
             rotation: Mutex::new(()),
             durability: options.durability,
             max_active_credentials: options.max_active_credentials,
@@ -105,7 +110,7 @@ pub(crate) fn open(mut options: Builder) -> Result<VaultStore> {
             refresh_locks: Default::default(),
             store_id,
             dir: dir.clone(),
-            _lock: lock,
+            _lock: Some(lock),
         },
         Account::new(DEFAULT_ACCOUNT),
     );
@@ -120,18 +125,19 @@ pub(crate) fn open(mut options: Builder) -> Result<VaultStore> {
 }
 
 fn read_meta<T: serde::de::DeserializeOwned>(
-    engine: &Engine,
-    key: &[u8],
+    backend: &dyn Backend,
+    key: MetaKey,
     what: &str,
 ) -> Result<Option<T>> {
-    match engine.meta.get(key)? {
+    match backend.reads()?.meta(key)? {
         Some(bytes) => decode(&bytes, || what.to_owned()).map(Some),
         None => Ok(None),
     }
 }
 
-/// Makes a new store: a random id, the key check, then the header file.
-fn create(dir: &std::path::Path, engine: &Engine, source: &KeySource) -> Result<[u8; 16]> {
+/// Makes a new store: a random id and the key check, durably. The caller then marks
+/// the store made (sled: the header file).
+fn create(backend: &dyn Backend, source: &KeySource) -> Result<[u8; 16]> {
     let mut store_id = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut store_id);
     let (key, kdf) = match source {
@@ -154,12 +160,12 @@ fn create(dir: &std::path::Path, engine: &Engine, source: &KeySource) -> Result<
         store_id,
         created_at: chrono::Utc::now().timestamp_micros(),
     };
-    let mut set = WriteSet::default();
-    set.put(TreeId::Meta, META_KEYS.to_vec(), encode(&state)?);
-    set.put(TreeId::Meta, META_STORE.to_vec(), encode(&meta)?);
-    engine.apply(&set)?;
-    engine.sync()?;
-    write_header(dir, &store_id)?;
+    let (state, meta) = (encode(&state)?, encode(&meta)?);
+    backend.transact(&mut |tx| {
+        tx.put_meta(MetaKey::Keys, &state)?;
+        tx.put_meta(MetaKey::Store, &meta)
+    })?;
+    backend.sync()?;
     Ok(store_id)
 }
 

@@ -12,11 +12,12 @@ use std::ops::Bound;
 
 use secrecy::SecretString;
 
+use crate::backend::sled::{TreeId, WriteSet};
+use crate::backend::MetaKey;
 use crate::codec::{decode, decode_signed, encode, encode_as, resign, signed_key_id, V2};
-use crate::engine::{TreeId, WriteSet};
 use crate::error::{Error, Result};
 use crate::key::{KdfParams, MasterKey};
-use crate::layout::{Account, META_KEYS};
+use crate::layout::Account;
 use crate::records::{CredentialRecord, KeySlot, KeyState, Rotation, SecretField};
 use crate::seal::{KeyHandle, Keyring};
 use crate::store::VaultStore;
@@ -129,7 +130,7 @@ impl VaultStore {
                 }
             }
         }
-        self.engine().sync()?;
+        self.backend().sync()?;
         let state = self.key_state()?;
         let Some(rotation) = state.rotation else {
             return Err(Error::corrupted(
@@ -168,8 +169,9 @@ impl VaultStore {
             return Ok((counts, None));
         };
         // Under the writer lock, nothing changes a record between its read and re-seal.
-        let _writer = self.writer();
-        let engine = self.engine();
+        let sled = self.sled("rotate_key")?;
+        let _writer = sled.writer();
+        let engine = &sled.engine;
         let source = match tree {
             TreeId::Vaults => &engine.vaults,
             _ => &engine.credentials,
@@ -226,14 +228,16 @@ impl VaultStore {
         if !record.is_active() {
             return Ok(());
         }
-        let entry = match handle.read_token_entry(self.engine(), vault, &record.lookup_url) {
-            Ok(Some(entry)) if entry.credential_id == id.bytes() => entry,
-            Ok(_) => return Ok(()),
-            Err(_) => {
-                counts.unreadable += 1;
-                return Ok(());
-            }
-        };
+        let entry =
+            match handle.read_token_entry(&mut *self.backend().reads()?, vault, &record.lookup_url)
+            {
+                Ok(Some(entry)) if entry.credential_id == id.bytes() => entry,
+                Ok(_) => return Ok(()),
+                Err(_) => {
+                    counts.unreadable += 1;
+                    return Ok(());
+                }
+            };
         let mut again = entry.clone();
         let fields = [
             (SecretField::AccessToken, Some(&mut again.access_token)),
@@ -266,18 +270,17 @@ impl VaultStore {
 
     pub(crate) fn key_state(&self) -> Result<KeyState> {
         let bytes = self
-            .engine()
-            .meta
-            .get(META_KEYS)?
+            .backend()
+            .reads()?
+            .meta(MetaKey::Keys)?
             .ok_or_else(|| Error::corrupted("the key record is missing"))?;
         decode(&bytes, || "the key record".to_owned())
     }
 
     /// Writes the key record durably, whatever the store's durability mode.
     fn write_key_state(&self, state: &KeyState) -> Result<()> {
-        let mut set = WriteSet::default();
-        set.put(TreeId::Meta, META_KEYS.to_vec(), encode(state)?);
-        self.apply_checked(|_| Ok((set, ())))?;
-        self.engine().sync()
+        let bytes = encode(state)?;
+        self.transact(|tx| tx.put_meta(MetaKey::Keys, &bytes))?;
+        self.backend().sync()
     }
 }

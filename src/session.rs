@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock};
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
-use crate::engine::Engine;
+use crate::backend::Reads;
 use crate::error::{Error, Result};
 use crate::id::{micros_to_time, Kind, RawId};
 use crate::model::{CredentialType, Protocol};
@@ -87,7 +87,8 @@ impl VaultStore {
         let mut vaults = Vec::with_capacity(vault_ids.len());
         for vault_id in vault_ids {
             let vault_id = vault_id.as_ref();
-            let (id, record) = self.load_vault(self.engine(), &self.keys(), vault_id)?;
+            let (id, record) =
+                self.load_vault(&mut *self.backend().reads()?, &self.keys(), vault_id)?;
             if !record.is_active() {
                 return Err(Error::invalid(
                     "vault_ids",
@@ -133,11 +134,14 @@ impl Session {
             // Held from the read to the open: a rotation forgets the old key only under
             // the write lock, so what is read here opens with a key in this ring.
             let keys = store.keys();
+            // Dropped before a refresh, which needs connections of its own (PostgreSQL).
+            let mut reads = store.backend().reads()?;
             let Some((id, record, entry)) =
-                store.checked_entry(store.engine(), &keys, *vault, &url)?
+                store.checked_entry(&mut *reads, &keys, *vault, &url)?
             else {
                 continue;
             };
+            drop(reads);
             if store.refresh_due(&record) {
                 drop(keys);
                 match store.refresh_and_resolve(*vault, id, &url)? {
@@ -177,12 +181,12 @@ impl VaultStore {
     /// binding and URL. An entry written back after an archive or delete fails here.
     pub(crate) fn checked_entry(
         &self,
-        engine: &Engine,
+        reads: &mut dyn Reads,
         keys: &Keyring,
         vault: RawId,
         url: &str,
     ) -> Result<Option<(RawId, CredentialRecord, TokenEntry)>> {
-        let Some(entry) = self.read_token_entry(engine, vault, url)? else {
+        let Some(entry) = self.read_token_entry(reads, vault, url)? else {
             return Ok(None);
         };
         let id = RawId(u128::from_be_bytes(entry.credential_id));
@@ -193,7 +197,7 @@ impl VaultStore {
                 id.format(Kind::Credential)
             )
         };
-        let Some(record) = self.read_credential(engine, keys, vault, id)? else {
+        let Some(record) = self.read_credential(reads, keys, vault, id)? else {
             return Err(Error::corrupted(format!(
                 "{} has no credential record",
                 what()

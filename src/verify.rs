@@ -45,7 +45,7 @@ impl VaultStore {
     /// # Errors
     /// Only if the storage engine fails to read; damage is reported in the report.
     pub fn verify(&self) -> Result<VerifyReport> {
-        let engine = self.engine();
+        let engine = &self.sled("verify")?.engine;
         let mut report = VerifyReport::default();
         let mut problem = |text: String| report.problems.push(text);
         let mut all = read_index(&engine.list_all, "list_all", &mut problem)?;

@@ -10,6 +10,7 @@
 //! Two backends: sled (embedded, the default) and PostgreSQL (feature `postgres`).
 
 pub(crate) mod page;
+pub(crate) mod sled;
 
 pub(crate) use page::{Offer, PageQuery, PageSink};
 
@@ -76,8 +77,12 @@ pub(crate) trait Reads {
     fn credential_ids(&mut self, account: &Account, vault: RawId) -> Result<Vec<RawId>>;
 
     /// The token entry of `vault` at `lookup_url` (a URL in normal form).
-    fn token(&mut self, account: &Account, vault: RawId, lookup_url: &str)
-        -> Result<Option<Vec<u8>>>;
+    fn token(
+        &mut self,
+        account: &Account,
+        vault: RawId,
+        lookup_url: &str,
+    ) -> Result<Option<Vec<u8>>>;
 
     /// Offers `sink` the records of the list `scope` that the query's id range,
     /// `created_at` bounds, name filter and `include_archived` admit, in the query's
@@ -101,8 +106,8 @@ pub(crate) trait Writes: Reads {
     /// Inserts or replaces a vault (and its place in the lists).
     fn put_vault(&mut self, account: &Account, row: &VaultRow<'_>) -> Result<()>;
 
-    /// Removes a vault's record and list entries (its credentials and tokens are
-    /// removed by their own calls).
+    /// Removes a vault with everything in it: its credentials, their tokens, and all
+    /// their list entries.
     fn delete_vault(&mut self, account: &Account, id: RawId) -> Result<()>;
 
     /// Inserts or replaces a credential (and its place in the vault's list).
@@ -147,6 +152,12 @@ pub(crate) trait Backend: Send + Sync {
     /// Makes everything committed so far durable, whatever the mode.
     fn sync(&self) -> Result<()>;
 
+    /// As [`Backend::make_durable`] in its strictest mode, whatever the store's mode
+    /// (a rotated refresh token that is lost cannot be spent again).
+    fn make_durable_now(&self) -> Result<()> {
+        self.sync()
+    }
+
     /// How many times the log was fsynced since open (sled; 0 elsewhere).
     fn log_fsyncs(&self) -> u64 {
         0
@@ -155,11 +166,12 @@ pub(crate) trait Backend: Send + Sync {
     /// Holds credential `key` against other processes until the guard is dropped
     /// (a refresh spends a refresh token once). `None` where one process owns the
     /// store (sled): the in-process refresh locks are enough.
-    fn lock_across_processes(&self, key: &[u8]) -> Result<Option<Box<dyn CrossProcessGuard + '_>>> {
+    fn lock_across_processes(&self, key: &[u8]) -> Result<Option<Box<dyn CrossProcessGuard>>> {
         let _ = key;
         Ok(None)
     }
 }
 
 /// Held while a credential is refreshed by this process; dropping it lets others in.
-pub(crate) trait CrossProcessGuard {}
+/// Owned (not borrowed from the backend), so a holder can keep it across awaits.
+pub(crate) trait CrossProcessGuard: Send + Sync {}

@@ -6,8 +6,7 @@ use chrono::Utc;
 use secrecy::SecretString;
 
 use super::{ClientCredentials, RefreshFailure, RefreshFailureKind, RefreshRequest, TokenAnswer};
-use crate::codec::{encode_as, V2};
-use crate::engine::{TreeId, WriteSet};
+use crate::backend::Reads;
 use crate::error::{Error, Result};
 use crate::id::{micros_to_time, Kind, RawId};
 use crate::records::{AuthMethod, CredentialRecord, RefreshErrorRecord, SecretField, TokenEntry};
@@ -46,14 +45,15 @@ impl VaultStore {
         id: RawId,
         url: &str,
     ) -> Result<Option<ResolvedCredential>> {
-        let _one_at_a_time = self
-            .inner
-            .refresh_locks
-            .lock(self.account.credential(vault, id));
+        let key = self.account.credential(vault, id);
+        let _one_at_a_time = self.inner.refresh_locks.lock(key.clone());
+        // Other processes sharing the store (PostgreSQL) wait here too: a refresh token
+        // is spent once.
+        let _across_processes = self.backend().lock_across_processes(&key)?;
         let (record, entry) = {
             let keys = self.keys();
             let Some((found, record, entry)) =
-                self.checked_entry(self.engine(), &keys, vault, url)?
+                self.checked_entry(&mut *self.backend().reads()?, &keys, vault, url)?
             else {
                 return Ok(None);
             };
@@ -148,8 +148,8 @@ impl VaultStore {
         answer: TokenAnswer,
     ) -> Result<ResolvedCredential> {
         let keys = self.keys();
-        let resolved = self.apply_checked(|engine| {
-            let (mut record, mut entry) = self.current(engine, &keys, vault, id, url, read)?;
+        let resolved = self.transact(|tx| {
+            let (mut record, mut entry) = self.current(tx, &keys, vault, id, url, read)?;
             let now = Utc::now().timestamp_micros();
             let oauth = record.oauth.get_or_insert_with(Default::default);
             oauth.expires_at = answer.expires_in.map(|s| {
@@ -185,22 +185,17 @@ impl VaultStore {
                     rotated,
                 )?);
             }
-            let mut set = WriteSet::default();
-            set.put(
-                TreeId::Credentials,
-                self.account.credential(vault, id),
-                self.credential_bytes(&keys, vault, id, &record)?,
-            );
-            set.put(
-                TreeId::Tokens,
-                self.account.token(vault, url),
-                encode_as(V2, &entry)?,
-            );
-            let resolved = ResolvedCredential::new(vault, id, &record, copy(&answer.access_token));
-            Ok((set, resolved))
+            self.put_credential(tx, &keys, vault, id, &record)?;
+            self.put_token(tx, vault, url, &entry)?;
+            Ok(ResolvedCredential::new(
+                vault,
+                id,
+                &record,
+                copy(&answer.access_token),
+            ))
         })?;
         drop(keys);
-        self.inner.group.wait_durable(self.engine())?;
+        self.backend().make_durable_now()?;
         Ok(resolved)
     }
 
@@ -216,8 +211,8 @@ impl VaultStore {
         let id_text = id.format(Kind::Credential);
         let keys = self.keys();
         let url = read.lookup_url.clone();
-        let stored = self.apply_checked(|engine| {
-            let (mut record, _) = self.current(engine, &keys, vault, id, &url, read)?;
+        let stored = self.transact(|tx| {
+            let (mut record, _) = self.current(tx, &keys, vault, id, &url, read)?;
             let now = Utc::now().timestamp_micros();
             let state = &mut record.oauth.get_or_insert_with(Default::default).state;
             state.failures = state.failures.saturating_add(1);
@@ -229,13 +224,7 @@ impl VaultStore {
                 message: failure.message.clone(),
                 at: now,
             });
-            let mut set = WriteSet::default();
-            set.put(
-                TreeId::Credentials,
-                self.account.credential(vault, id),
-                self.credential_bytes(&keys, vault, id, &record)?,
-            );
-            Ok((set, ()))
+            self.put_credential(tx, &keys, vault, id, &record)
         });
         drop(keys);
         let stored = stored.and_then(|()| self.commit());
@@ -254,7 +243,7 @@ impl VaultStore {
     /// before the refresh: same credential, same binding, still active.
     fn current(
         &self,
-        engine: &crate::engine::Engine,
+        reads: &mut dyn Reads,
         keys: &Keyring,
         vault: RawId,
         id: RawId,
@@ -269,14 +258,12 @@ impl VaultStore {
             message: "the credential was archived or deleted during its refresh".into(),
         };
         let record = self
-            .read_credential(engine, keys, vault, id)?
+            .read_credential(reads, keys, vault, id)?
             .ok_or_else(gone)?;
         if !record.is_active() || record.binding != read.binding {
             return Err(gone());
         }
-        let entry = self
-            .read_token_entry(engine, vault, url)?
-            .ok_or_else(gone)?;
+        let entry = self.read_token_entry(reads, vault, url)?.ok_or_else(gone)?;
         if entry.credential_id != id.bytes() || entry.binding != record.binding {
             return Err(gone());
         }

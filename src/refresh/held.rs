@@ -20,20 +20,30 @@ pub(crate) struct HeldRefresh {
     vault: RawId,
     id: RawId,
     key: Vec<u8>,
+    /// Other processes sharing the store (PostgreSQL) wait too.
+    _across_processes: Option<Box<dyn crate::backend::CrossProcessGuard>>,
 }
 
 impl VaultStore {
     /// Blocks until no one refreshes, updates, archives or deletes credential `id` of
     /// `vault`, then holds its refresh lock. Blocking: call it off the async runtime.
-    pub(crate) fn hold_refresh(&self, vault: RawId, id: RawId) -> HeldRefresh {
+    pub(crate) fn hold_refresh(&self, vault: RawId, id: RawId) -> Result<HeldRefresh> {
         let key = self.account.credential(vault, id);
         self.inner.refresh_locks.acquire(&key);
-        HeldRefresh {
+        let across = match self.backend().lock_across_processes(&key) {
+            Ok(guard) => guard,
+            Err(e) => {
+                self.inner.refresh_locks.release(&key);
+                return Err(e);
+            }
+        };
+        Ok(HeldRefresh {
             store: self.clone(),
             vault,
             id,
             key,
-        }
+            _across_processes: across,
+        })
     }
 }
 
@@ -67,14 +77,15 @@ impl HeldRefresh {
         let (vault, id) = (self.vault, self.id);
         let record = {
             let keys = store.keys();
-            let Some(record) = store.read_credential(store.engine(), &keys, vault, id)? else {
+            let mut reads = store.backend().reads()?;
+            let Some(record) = store.read_credential(&mut *reads, &keys, vault, id)? else {
                 return Ok(false);
             };
             if !record.is_active() {
                 return Ok(false);
             }
             let entry = store
-                .read_token_entry(store.engine(), vault, &record.lookup_url)?
+                .read_token_entry(&mut *reads, vault, &record.lookup_url)?
                 .filter(|e| e.credential_id == id.bytes() && e.binding == record.binding);
             let Some(sealed) = entry.and_then(|e| e.refresh_token) else {
                 return Ok(false);

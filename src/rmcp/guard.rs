@@ -26,7 +26,9 @@ pub(super) async fn acquire(shared: &Arc<Shared>) -> Result<Guard> {
     // it on the blocking pool. If this future is dropped meanwhile, the task's result,
     // the held lock, is dropped with it and so released.
     let held = blocking(move || {
-        Ok(read::find(&job)?.map(|(vault, id)| Arc::new(job.store.hold_refresh(vault, id))))
+        read::find(&job)?
+            .map(|(vault, id)| job.store.hold_refresh(vault, id).map(Arc::new))
+            .transpose()
     })
     .await?;
     *shared.held.lock().unwrap_or_else(PoisonError::into_inner) = held.clone();

@@ -23,10 +23,11 @@ pub(super) fn current(
     let vault =
         RawId::parse(vault_id, Kind::Vault).ok_or_else(|| Error::vault_not_found(vault_id))?;
     let keys = store.keys();
-    let found = store.checked_entry(store.engine(), &keys, vault, url)?;
+    let mut reads = store.backend().reads()?;
+    let found = store.checked_entry(&mut *reads, &keys, vault, url)?;
     if found.is_none() {
         // Tell an unknown vault from one without the credential.
-        store.existing_vault(store.engine(), vault_id)?;
+        store.existing_vault(&mut *reads, vault_id)?;
     }
     Ok(found.map(|(id, record, entry)| (vault, id, record, entry)))
 }

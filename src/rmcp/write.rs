@@ -220,7 +220,7 @@ pub(super) fn refresh_token_refused(shared: &Shared, refused: &SecretString) -> 
         }
         _ => shared
             .store
-            .hold_refresh(vault, id)
+            .hold_refresh(vault, id)?
             .refresh_token_refused(is_refused, message)?,
     };
     Ok(())

@@ -2,14 +2,11 @@
 
 use rand::RngCore;
 
-use super::list::Records;
 use super::records_io::{credential_name, Secrets};
-use super::{put_index, put_last_id, VaultStore};
-use crate::codec::{decode_signed, encode_as, V2};
-use crate::engine::{Engine, TreeId, WriteSet};
+use super::VaultStore;
+use crate::backend::{ListScope, Reads, Writes};
 use crate::error::{Error, Result};
 use crate::id::{Kind, RawId};
-use crate::layout::index_key;
 use crate::model::{DeletedCredential, DeletedObject, Page, VaultCredential};
 use crate::records::{
     CredentialRecord, OAuthRecord, RefreshRecord, RefreshStateRecord, TokenEntry,
@@ -35,8 +32,8 @@ impl VaultStore {
         let (id, created_at) = self.next_id();
         let (cred, secrets) = new_record(&request, lookup_url, created_at);
         let keys = self.keys();
-        let vault = self.apply_checked(|engine| {
-            let (vault, mut record) = self.load_vault(engine, &keys, vault_id)?;
+        let vault = self.transact(|tx| {
+            let (vault, mut record) = self.load_vault(tx, &keys, vault_id)?;
             if !record.is_active() {
                 return Err(Error::invalid(
                     "vault_id",
@@ -53,10 +50,7 @@ impl VaultStore {
                     ),
                 ));
             }
-            if engine
-                .tokens
-                .contains_key(self.account.token(vault, &cred.lookup_url))?
-            {
+            if tx.token(&self.account, vault, &cred.lookup_url)?.is_some() {
                 return Err(Error::conflict(format!(
                     "Vault '{vault_id}' already has an active credential for mcp_server_url '{}'.",
                     cred.mcp_server_url
@@ -64,15 +58,10 @@ impl VaultStore {
             }
             record.active_credentials += 1;
             let entry = self.seal_secrets(&keys, vault, id, &cred, &secrets)?;
-            let mut set = WriteSet::default();
-            set.put(
-                TreeId::Vaults,
-                self.account.vault(vault),
-                self.vault_bytes(&keys, vault, &record)?,
-            );
-            self.put_new_credential(&mut set, &keys, vault, id, &cred, &entry)?;
-            put_last_id(engine, &mut set, id)?;
-            Ok((set, vault))
+            self.put_vault(tx, &keys, vault, &record)?;
+            self.put_new_credential(tx, &keys, vault, id, &cred, &entry)?;
+            tx.note_id(id)?;
+            Ok(vault)
         })?;
         drop(keys);
         self.commit()?;
@@ -89,8 +78,9 @@ impl VaultStore {
         credential_id: impl AsRef<str>,
     ) -> Result<VaultCredential> {
         let keys = self.keys();
+        let mut reads = self.backend().reads()?;
         let (vault, id, record) = self.find_credential(
-            self.engine(),
+            &mut *reads,
             &keys,
             vault_id.as_ref(),
             credential_id.as_ref(),
@@ -108,21 +98,19 @@ impl VaultStore {
         vault_id: impl AsRef<str>,
         params: &ListParams,
     ) -> Result<Page<VaultCredential>> {
-        let vault = self.existing_vault(self.engine(), vault_id.as_ref())?;
-        let scope = self.account.credential_scope(vault);
+        let vault = self.existing_vault(&mut *self.backend().reads()?, vault_id.as_ref())?;
         let keys = self.keys();
         let decode = |id: RawId, bytes: &[u8]| {
-            let place = self.account.credential(vault, id);
-            let record: CredentialRecord =
-                decode_signed(bytes, &keys, &place, || credential_name(id))?;
-            Ok(record.into_public(vault, id))
+            Ok(self
+                .decode_credential(&keys, vault, id, bytes)?
+                .into_public(vault, id))
         };
-        let records = Records {
-            tree: &self.engine().credentials,
-            prefix: self.account.vault(vault),
-            decode: &decode,
-        };
-        self.list(&scope, Kind::Credential, params, &records)
+        self.list(
+            ListScope::Credentials(vault),
+            Kind::Credential,
+            params,
+            &decode,
+        )
     }
 
     /// Archives a credential and erases its sealed token.
@@ -137,9 +125,9 @@ impl VaultStore {
         let (vault_id, credential_id) = (vault_id.as_ref(), credential_id.as_ref());
         let _refresh = self.refresh_lock(vault_id, credential_id);
         let keys = self.keys();
-        let (vault, id, record) = self.apply_checked(|engine| {
+        let (vault, id, record) = self.transact(|tx| {
             let (vault, id, mut record) =
-                self.find_credential(engine, &keys, vault_id, credential_id)?;
+                self.find_credential(tx, &keys, vault_id, credential_id)?;
             if !record.is_active() {
                 return Err(Error::conflict(format!(
                     "Credential '{credential_id}' is already archived."
@@ -148,10 +136,9 @@ impl VaultStore {
             let now = self.now_micros(record.updated_at);
             record.archived_at = Some(now);
             record.updated_at = now;
-            let mut set = WriteSet::default();
-            self.put_archived_credential(&mut set, engine, &keys, vault, id, &record)?;
-            self.count_one_less(engine, &keys, &mut set, vault)?;
-            Ok((set, (vault, id, record)))
+            self.put_archived_credential(tx, &keys, vault, id, &record)?;
+            self.count_one_less(tx, &keys, vault)?;
+            Ok((vault, id, record))
         })?;
         drop(keys);
         self.commit()?;
@@ -170,19 +157,14 @@ impl VaultStore {
         let (vault_id, credential_id) = (vault_id.as_ref(), credential_id.as_ref());
         let _refresh = self.refresh_lock(vault_id, credential_id);
         let keys = self.keys();
-        let id = self.apply_checked(|engine| {
-            let (vault, id, record) =
-                self.find_credential(engine, &keys, vault_id, credential_id)?;
-            let mut set = WriteSet::default();
+        let id = self.transact(|tx| {
+            let (vault, id, record) = self.find_credential(tx, &keys, vault_id, credential_id)?;
             if record.is_active() {
-                self.delete_own_token(&mut set, engine, vault, id, &record)?;
-                self.count_one_less(engine, &keys, &mut set, vault)?;
+                self.delete_own_token(tx, vault, id, &record)?;
+                self.count_one_less(tx, &keys, vault)?;
             }
-            let scope = self.account.credential_scope(vault);
-            set.delete(TreeId::Credentials, self.account.credential(vault, id));
-            set.delete(TreeId::ListAll, index_key(&scope, id));
-            set.delete(TreeId::ListActive, index_key(&scope, id));
-            Ok((set, id))
+            tx.delete_credential(&self.account, vault, id)?;
+            Ok(id)
         })?;
         drop(keys);
         self.commit()?;
@@ -196,7 +178,7 @@ impl VaultStore {
     /// the vault.
     pub(crate) fn find_credential(
         &self,
-        engine: &Engine,
+        reads: &mut dyn Reads,
         keys: &Keyring,
         vault_id: &str,
         credential_id: &str,
@@ -205,68 +187,44 @@ impl VaultStore {
             RawId::parse(vault_id, Kind::Vault).ok_or_else(|| Error::vault_not_found(vault_id))?;
         let id = RawId::parse(credential_id, Kind::Credential);
         let record = match id {
-            Some(id) => self.read_credential(engine, keys, vault, id)?,
+            Some(id) => self.read_credential(reads, keys, vault, id)?,
             None => None,
         };
         match (id, record) {
             (Some(id), Some(record)) => Ok((vault, id, record)),
             _ => {
-                self.existing_vault(engine, vault_id)?;
+                self.existing_vault(reads, vault_id)?;
                 Err(Error::credential_not_found(credential_id))
             }
         }
     }
 
-    /// The writes of a new active credential: record, token entry, index entries.
+    /// The writes of a new active credential: record, token entry, list entries.
     pub(crate) fn put_new_credential(
         &self,
-        set: &mut WriteSet,
+        tx: &mut dyn Writes,
         keys: &Keyring,
         vault: RawId,
         id: RawId,
         cred: &CredentialRecord,
         token: &TokenEntry,
     ) -> Result<()> {
-        set.put(
-            TreeId::Credentials,
-            self.account.credential(vault, id),
-            self.credential_bytes(keys, vault, id, cred)?,
-        );
-        set.put(
-            TreeId::Tokens,
-            self.account.token(vault, &cred.lookup_url),
-            encode_as(V2, token)?,
-        );
-        put_index(
-            set,
-            &self.account.credential_scope(vault),
-            id,
-            &cred.index_entry(),
-            true,
-        )
+        self.put_credential(tx, keys, vault, id, cred)?;
+        self.put_token(tx, vault, &cred.lookup_url, token)
     }
 
-    /// The writes of archiving a credential: record, token erased, out of the active list.
+    /// The writes of archiving a credential: record (out of the active list), token
+    /// erased.
     pub(crate) fn put_archived_credential(
         &self,
-        set: &mut WriteSet,
-        engine: &Engine,
+        tx: &mut dyn Writes,
         keys: &Keyring,
         vault: RawId,
         id: RawId,
         record: &CredentialRecord,
     ) -> Result<()> {
-        set.put(
-            TreeId::Credentials,
-            self.account.credential(vault, id),
-            self.credential_bytes(keys, vault, id, record)?,
-        );
-        self.delete_own_token(set, engine, vault, id, record)?;
-        set.delete(
-            TreeId::ListActive,
-            index_key(&self.account.credential_scope(vault), id),
-        );
-        Ok(())
+        self.put_credential(tx, keys, vault, id, record)?;
+        self.delete_own_token(tx, vault, id, record)
     }
 
     /// Erases the token entry at the credential's URL, after checking that it is this
@@ -274,45 +232,32 @@ impl VaultStore {
     /// (the record's MAC already refuses such an edit; this holds even without it).
     fn delete_own_token(
         &self,
-        set: &mut WriteSet,
-        engine: &Engine,
+        tx: &mut dyn Writes,
         vault: RawId,
         id: RawId,
         record: &CredentialRecord,
     ) -> Result<()> {
-        match self.read_token_entry(engine, vault, &record.lookup_url) {
+        match self.read_token_entry(tx, vault, &record.lookup_url) {
             Ok(Some(entry)) if entry.credential_id != id.bytes() => Err(Error::corrupted(format!(
                 "the token entry at the URL of {} names another credential",
                 credential_name(id)
             ))),
             // Ours, missing, or undecodable (damaged): erase what is there.
-            _ => {
-                set.delete(
-                    TreeId::Tokens,
-                    self.account.token(vault, &record.lookup_url),
-                );
-                Ok(())
-            }
+            _ => tx.delete_token(&self.account, vault, &record.lookup_url),
         }
     }
 
     pub(crate) fn count_one_less(
         &self,
-        engine: &Engine,
+        tx: &mut dyn Writes,
         keys: &Keyring,
-        set: &mut WriteSet,
         vault: RawId,
     ) -> Result<()> {
         let mut record = self
-            .read_vault(engine, keys, vault)?
+            .read_vault(tx, keys, vault)?
             .ok_or_else(|| Error::corrupted(format!("{} is missing", vault.format(Kind::Vault))))?;
         record.active_credentials = record.active_credentials.saturating_sub(1);
-        set.put(
-            TreeId::Vaults,
-            self.account.vault(vault),
-            self.vault_bytes(keys, vault, &record)?,
-        );
-        Ok(())
+        self.put_vault(tx, keys, vault, &record)
     }
 }
 

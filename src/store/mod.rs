@@ -8,17 +8,17 @@ mod vaults;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
+use crate::backend::sled::SledBackend;
+use crate::backend::{Backend, Writes};
 use crate::config::Builder;
-use crate::durability::{Durability, Flusher, GroupCommit};
-use crate::engine::{Engine, TreeId, WriteSet};
-use crate::error::Result;
+use crate::durability::{Durability, Flusher};
+use crate::error::{Error, Result};
 use crate::id::{IdClock, RawId};
 use crate::key::{KdfCost, MasterKey};
-use crate::layout::{index_key, Account, META_LAST_ID};
+use crate::layout::Account;
 use crate::lock::DirLock;
-use crate::records::IndexEntry;
 use crate::refresh::{RefreshGuard, RefreshLocks, TokenRefresher};
 use crate::seal::Keyring;
 
@@ -36,19 +36,21 @@ pub struct VaultStore {
     pub(crate) account: Arc<Account>,
 }
 
+/// Where the records live.
+pub(crate) enum Storage {
+    Sled(Arc<SledBackend>),
+}
+
 // Field order is drop order: the flusher stops before the engine closes, and the lock
 // is released last.
 pub(crate) struct Inner {
     pub(crate) _flusher: Option<Flusher>,
-    pub(crate) engine: Arc<Engine>,
+    pub(crate) storage: Storage,
     /// Sealing holds a read guard until its write is applied, so a rotation's switch of
-    /// keys never strands a token sealed under the old key.
+    /// keys never strands a token sealed under the old key (lock order: `keys`, then
+    /// the backend's transaction).
     pub(crate) keys: RwLock<Keyring>,
     pub(crate) clock: IdClock,
-    /// Writers take it to read-check-write without interleaving (lock order: `keys`,
-    /// then `writer`). The slow part, the fsync, happens after it is released.
-    pub(crate) writer: Mutex<()>,
-    pub(crate) group: GroupCommit,
     pub(crate) rotation: Mutex<()>,
     pub(crate) durability: Durability,
     pub(crate) max_active_credentials: u32,
@@ -59,7 +61,8 @@ pub(crate) struct Inner {
     pub(crate) refresh_locks: RefreshLocks,
     pub(crate) store_id: [u8; 16],
     pub(crate) dir: PathBuf,
-    pub(crate) _lock: DirLock,
+    /// The store directory's lock (sled).
+    pub(crate) _lock: Option<DirLock>,
 }
 
 /// Counters for observing the store.
@@ -132,47 +135,54 @@ impl VaultStore {
     /// # Errors
     /// [`Error::Io`](crate::Error::Io) if the disk refuses.
     pub fn flush(&self) -> Result<()> {
-        self.inner.engine.sync()
+        self.backend().sync()
     }
 
     /// Counters since open.
     pub fn stats(&self) -> StoreStats {
         StoreStats {
-            log_fsyncs: self.inner.engine.log_fsyncs(),
+            log_fsyncs: self.backend().log_fsyncs(),
         }
     }
 
-    pub(crate) fn engine(&self) -> &Engine {
-        &self.inner.engine
+    pub(crate) fn backend(&self) -> &dyn Backend {
+        match &self.inner.storage {
+            Storage::Sled(sled) => sled.as_ref(),
+        }
+    }
+
+    /// The sled backend, for what only it has (backup, compact, rotation, verify,
+    /// migration); elsewhere an error naming `operation`.
+    pub(crate) fn sled(&self, operation: &str) -> Result<&SledBackend> {
+        match &self.inner.storage {
+            Storage::Sled(sled) => Ok(sled),
+            #[allow(unreachable_patterns)]
+            _ => Err(crate::backend::sled::only_on_sled(operation)),
+        }
     }
 
     pub(crate) fn keys(&self) -> RwLockReadGuard<'_, Keyring> {
         self.inner.keys.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub(crate) fn writer(&self) -> MutexGuard<'_, ()> {
-        self.inner.writer.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Under the writer lock, lets `prepare` read what it must check and return the
-    /// changes, then applies them in one transaction. Durability comes after, in
-    /// [`VaultStore::commit`], outside the lock.
-    pub(crate) fn apply_checked<T>(
+    /// Runs `body` in one transaction of the backend: it reads what it must check and
+    /// writes the changes, which apply together. The backend may run it again after a
+    /// conflict. Durability comes after, in [`VaultStore::commit`].
+    pub(crate) fn transact<T>(
         &self,
-        prepare: impl FnOnce(&Engine) -> Result<(WriteSet, T)>,
+        mut body: impl FnMut(&mut dyn Writes) -> Result<T>,
     ) -> Result<T> {
-        let _writer = self.writer();
-        let (set, out) = prepare(self.engine())?;
-        self.engine().apply(&set)?;
-        Ok(out)
+        let mut out = None;
+        self.backend().transact(&mut |tx| {
+            out = Some(body(tx)?);
+            Ok(())
+        })?;
+        out.ok_or_else(|| Error::Storage("a transaction committed without running".into()))
     }
 
-    /// Returns once applied changes are as durable as the store's mode promises.
+    /// Returns once committed changes are as durable as the store's mode promises.
     pub(crate) fn commit(&self) -> Result<()> {
-        match self.inner.durability {
-            Durability::Immediate => self.inner.group.wait_durable(self.engine()),
-            Durability::Periodic => Ok(()),
-        }
+        self.backend().make_durable()
     }
 
     /// Holds the refresh lock of the credential the ids name, if they parse: an update,
@@ -201,37 +211,6 @@ impl VaultStore {
         let (id, at) = self.inner.clock.next();
         (id, at.timestamp_micros())
     }
-}
-
-/// Adds an item to the list indexes (`list_active` only if `active`).
-pub(crate) fn put_index(
-    set: &mut WriteSet,
-    scope: &[u8],
-    id: RawId,
-    entry: &IndexEntry,
-    active: bool,
-) -> Result<()> {
-    let value = crate::codec::encode(entry)?;
-    if active {
-        set.put(TreeId::ListActive, index_key(scope, id), value.clone());
-    }
-    set.put(TreeId::ListAll, index_key(scope, id), value);
-    Ok(())
-}
-
-/// Records the largest id stored, so a reopened store never issues a smaller one. Ids
-/// are issued before the writer lock, so writes can commit out of id order: keep the
-/// maximum. Call under the writer lock.
-pub(crate) fn put_last_id(engine: &Engine, set: &mut WriteSet, id: RawId) -> Result<()> {
-    let stored = engine.meta.get(META_LAST_ID)?;
-    if stored
-        .as_deref()
-        .and_then(RawId::from_slice)
-        .is_none_or(|last| last < id)
-    {
-        set.put(TreeId::Meta, META_LAST_ID.to_vec(), id.bytes().to_vec());
-    }
-    Ok(())
 }
 
 impl fmt::Debug for VaultStore {

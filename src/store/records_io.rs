@@ -5,8 +5,8 @@
 use secrecy::{ExposeSecret, SecretString};
 
 use super::VaultStore;
-use crate::codec::{decode_as, decode_signed, encode_signed, V2};
-use crate::engine::Engine;
+use crate::backend::{CredentialRow, Reads, VaultRow, Writes};
+use crate::codec::{decode_as, decode_signed, encode_as, encode_signed, V2};
 use crate::error::{Error, Result};
 use crate::id::{Kind, RawId};
 use crate::records::{CredentialRecord, SecretField, TokenEntry, VaultRecord};
@@ -22,15 +22,24 @@ pub(crate) struct Secrets<'a> {
 impl VaultStore {
     pub(crate) fn read_vault(
         &self,
-        engine: &Engine,
+        reads: &mut dyn Reads,
         keys: &Keyring,
         id: RawId,
     ) -> Result<Option<VaultRecord>> {
-        let place = self.account.vault(id);
-        match engine.vaults.get(&place)? {
-            Some(bytes) => decode_signed(&bytes, keys, &place, || vault_name(id)).map(Some),
+        match reads.vault(&self.account, id)? {
+            Some(bytes) => self.decode_vault(keys, id, &bytes).map(Some),
             None => Ok(None),
         }
+    }
+
+    /// Checks a vault record's signature (it is bound to this account and id).
+    pub(crate) fn decode_vault(
+        &self,
+        keys: &Keyring,
+        id: RawId,
+        bytes: &[u8],
+    ) -> Result<VaultRecord> {
+        decode_signed(bytes, keys, &self.account.vault(id), || vault_name(id))
     }
 
     pub(crate) fn vault_bytes(
@@ -42,18 +51,52 @@ impl VaultStore {
         encode_signed(record, &keys.current, &self.account.vault(id))
     }
 
+    /// Signs and writes a vault record.
+    pub(crate) fn put_vault(
+        &self,
+        tx: &mut dyn Writes,
+        keys: &Keyring,
+        id: RawId,
+        record: &VaultRecord,
+    ) -> Result<()> {
+        let bytes = self.vault_bytes(keys, id, record)?;
+        let entry = record.index_entry();
+        tx.put_vault(
+            &self.account,
+            &VaultRow {
+                id,
+                created_at: entry.created_at,
+                search_name: &entry.name,
+                active: record.is_active(),
+                record: &bytes,
+            },
+        )
+    }
+
     pub(crate) fn read_credential(
         &self,
-        engine: &Engine,
+        reads: &mut dyn Reads,
         keys: &Keyring,
         vault: RawId,
         id: RawId,
     ) -> Result<Option<CredentialRecord>> {
-        let place = self.account.credential(vault, id);
-        match engine.credentials.get(&place)? {
-            Some(bytes) => decode_signed(&bytes, keys, &place, || credential_name(id)).map(Some),
+        match reads.credential(&self.account, vault, id)? {
+            Some(bytes) => self.decode_credential(keys, vault, id, &bytes).map(Some),
             None => Ok(None),
         }
+    }
+
+    /// Checks a credential record's signature (bound to this account, vault and id).
+    pub(crate) fn decode_credential(
+        &self,
+        keys: &Keyring,
+        vault: RawId,
+        id: RawId,
+        bytes: &[u8],
+    ) -> Result<CredentialRecord> {
+        decode_signed(bytes, keys, &self.account.credential(vault, id), || {
+            credential_name(id)
+        })
     }
 
     pub(crate) fn credential_bytes(
@@ -66,20 +109,56 @@ impl VaultStore {
         encode_signed(record, &keys.current, &self.account.credential(vault, id))
     }
 
+    /// Signs and writes a credential record.
+    pub(crate) fn put_credential(
+        &self,
+        tx: &mut dyn Writes,
+        keys: &Keyring,
+        vault: RawId,
+        id: RawId,
+        record: &CredentialRecord,
+    ) -> Result<()> {
+        let bytes = self.credential_bytes(keys, vault, id, record)?;
+        let entry = record.index_entry();
+        tx.put_credential(
+            &self.account,
+            &CredentialRow {
+                vault,
+                id,
+                created_at: entry.created_at,
+                search_name: &entry.name,
+                active: record.is_active(),
+                record: &bytes,
+            },
+        )
+    }
+
     /// The token entry stored for `url` in `vault`, if any.
     pub(crate) fn read_token_entry(
         &self,
-        engine: &Engine,
+        reads: &mut dyn Reads,
         vault: RawId,
         url: &str,
     ) -> Result<Option<TokenEntry>> {
-        match engine.tokens.get(self.account.token(vault, url))? {
+        match reads.token(&self.account, vault, url)? {
             Some(bytes) => decode_as(V2, &bytes, || {
                 format!("the token for {url} in vault {}", vault.format(Kind::Vault))
             })
             .map(Some),
             None => Ok(None),
         }
+    }
+
+    /// Writes a credential's token entry at its URL.
+    pub(crate) fn put_token(
+        &self,
+        tx: &mut dyn Writes,
+        vault: RawId,
+        url: &str,
+        entry: &TokenEntry,
+    ) -> Result<()> {
+        let id = RawId(u128::from_be_bytes(entry.credential_id));
+        tx.put_token(&self.account, vault, url, id, &encode_as(V2, entry)?)
     }
 
     /// Seals a credential's secrets, bound to where they belong.

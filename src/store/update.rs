@@ -5,8 +5,6 @@ use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
 use super::VaultStore;
-use crate::codec::{encode_as, V2};
-use crate::engine::{TreeId, WriteSet};
 use crate::error::{Error, Result};
 use crate::model::{CredentialType, VaultCredential};
 use crate::records::{AuthMethod, CredentialRecord, RefreshStateRecord, SecretField};
@@ -46,10 +44,10 @@ impl VaultStore {
     ) -> Result<VaultCredential> {
         check_fields(&update, self.now_micros(0))?;
         let keys = self.keys();
-        let (vault, id, record) = self.apply_checked(|engine| {
+        let (vault, id, record) = self.transact(|tx| {
             let (vault, id, mut record) =
-                self.find_credential(engine, &keys, vault_id, credential_id)?;
-            let vault_record = self.read_vault(engine, &keys, vault)?;
+                self.find_credential(tx, &keys, vault_id, credential_id)?;
+            let vault_record = self.read_vault(tx, &keys, vault)?;
             if !record.is_active() || !vault_record.is_some_and(|v| v.is_active()) {
                 return Err(Error::invalid(
                     "credential_id",
@@ -71,10 +69,9 @@ impl VaultStore {
                 }
                 validate::metadata(&record.metadata)?;
             }
-            let mut set = WriteSet::default();
             if let Some(auth) = &update.auth {
                 let mut entry = self
-                    .read_token_entry(engine, vault, &record.lookup_url)?
+                    .read_token_entry(tx, vault, &record.lookup_url)?
                     .filter(|e| e.credential_id == id.bytes() && e.binding == record.binding)
                     .ok_or_else(|| {
                         Error::corrupted(format!(
@@ -90,19 +87,11 @@ impl VaultStore {
                         SecretField::ClientSecret => entry.client_secret = Some(sealed),
                     }
                 }
-                set.put(
-                    TreeId::Tokens,
-                    self.account.token(vault, &record.lookup_url),
-                    encode_as(V2, &entry)?,
-                );
+                self.put_token(tx, vault, &record.lookup_url, &entry)?;
             }
             record.updated_at = self.now_micros(record.updated_at);
-            set.put(
-                TreeId::Credentials,
-                self.account.credential(vault, id),
-                self.credential_bytes(&keys, vault, id, &record)?,
-            );
-            Ok((set, (vault, id, record)))
+            self.put_credential(tx, &keys, vault, id, &record)?;
+            Ok((vault, id, record))
         })?;
         drop(keys);
         self.commit()?;

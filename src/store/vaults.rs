@@ -3,14 +3,10 @@
 use std::collections::BTreeMap;
 
 use super::credentials::new_record;
-use super::list::Records;
-use super::records_io::vault_name;
-use super::{put_index, put_last_id, VaultStore};
-use crate::codec::decode_signed;
-use crate::engine::{Engine, TreeId, WriteSet};
+use super::VaultStore;
+use crate::backend::{ListScope, Reads};
 use crate::error::{Error, Result};
 use crate::id::{Kind, RawId};
-use crate::layout::index_key;
 use crate::model::{Page, Vault};
 use crate::records::VaultRecord;
 use crate::request::{CreateVault, ListParams, UpdateVault};
@@ -92,38 +88,31 @@ impl VaultStore {
             active_credentials: checked.len() as u32,
         };
         let keys = self.keys();
-        let mut set = WriteSet::default();
-        set.put(
-            TreeId::Vaults,
-            self.account.vault(vault_id),
-            self.vault_bytes(&keys, vault_id, &record)?,
-        );
-        put_index(
-            &mut set,
-            &self.account.vault_scope(),
-            vault_id,
-            &record.index_entry(),
-            true,
-        )?;
-
-        let mut answer = record.into_public(vault_id);
-        let mut credentials = Vec::with_capacity(checked.len());
-        let mut last_id = vault_id;
+        // Sealed before the transaction, which may run more than once.
+        let mut prepared = Vec::with_capacity(checked.len());
         for (credential, lookup_url) in request.credentials.iter().zip(checked) {
             let (id, created_at) = self.next_id();
             let (cred, secrets) = new_record(credential, lookup_url, created_at);
             let entry = self.seal_secrets(&keys, vault_id, id, &cred, &secrets)?;
-            self.put_new_credential(&mut set, &keys, vault_id, id, &cred, &entry)?;
-            credentials.push(cred.into_public(vault_id, id));
-            last_id = id;
+            prepared.push((id, cred, entry));
         }
-        self.apply_checked(|engine| {
-            put_last_id(engine, &mut set, last_id)?;
-            Ok((set, ()))
+        let last_id = prepared.last().map_or(vault_id, |(id, _, _)| *id);
+        self.transact(|tx| {
+            self.put_vault(tx, &keys, vault_id, &record)?;
+            for (id, cred, entry) in &prepared {
+                self.put_new_credential(tx, &keys, vault_id, *id, cred, entry)?;
+            }
+            tx.note_id(last_id)
         })?;
         drop(keys);
         self.commit()?;
-        answer.credentials = Some(credentials);
+        let mut answer = record.into_public(vault_id);
+        answer.credentials = Some(
+            prepared
+                .into_iter()
+                .map(|(id, cred, _)| cred.into_public(vault_id, id))
+                .collect(),
+        );
         Ok(answer)
     }
 
@@ -133,7 +122,8 @@ impl VaultStore {
     /// [`Error::NotFound`] for an unknown, malformed or deleted id, or another account's.
     pub fn get_vault(&self, vault_id: impl AsRef<str>) -> Result<Vault> {
         let keys = self.keys();
-        let (id, record) = self.load_vault(self.engine(), &keys, vault_id.as_ref())?;
+        let mut reads = self.backend().reads()?;
+        let (id, record) = self.load_vault(&mut *reads, &keys, vault_id.as_ref())?;
         Ok(record.into_public(id))
     }
 
@@ -148,41 +138,29 @@ impl VaultStore {
             validate::display_name("display_name", name)?;
         }
         let keys = self.keys();
-        let (id, record) = self.apply_checked(|engine| {
-            let (id, mut record) = self.load_vault(engine, &keys, vault_id)?;
+        let (id, record) = self.transact(|tx| {
+            let (id, mut record) = self.load_vault(tx, &keys, vault_id)?;
             if !record.is_active() {
                 return Err(Error::invalid(
                     "vault_id",
                     format!("Vault '{vault_id}' is archived and cannot be updated."),
                 ));
             }
-            if let Some(patch) = update.metadata {
+            if let Some(patch) = &update.metadata {
                 for (key, value) in patch {
                     match value {
-                        Some(value) => record.metadata.insert(key, value),
-                        None => record.metadata.remove(&key),
+                        Some(value) => record.metadata.insert(key.clone(), value.clone()),
+                        None => record.metadata.remove(key),
                     };
                 }
                 validate::metadata(&record.metadata)?;
             }
-            let mut set = WriteSet::default();
-            if let Some(name) = update.display_name {
-                record.display_name = name;
-                put_index(
-                    &mut set,
-                    &self.account.vault_scope(),
-                    id,
-                    &record.index_entry(),
-                    true,
-                )?;
+            if let Some(name) = &update.display_name {
+                record.display_name.clone_from(name);
             }
             record.updated_at = self.now_micros(record.updated_at);
-            set.put(
-                TreeId::Vaults,
-                self.account.vault(id),
-                self.vault_bytes(&keys, id, &record)?,
-            );
-            Ok((set, (id, record)))
+            self.put_vault(tx, &keys, id, &record)?;
+            Ok((id, record))
         })?;
         drop(keys);
         self.commit()?;
@@ -194,19 +172,10 @@ impl VaultStore {
     /// # Errors
     /// [`Error::InvalidRequest`] for bad parameters (see [`ListParams`]).
     pub fn list_vaults(&self, params: &ListParams) -> Result<Page<Vault>> {
-        let scope = self.account.vault_scope();
         let keys = self.keys();
-        let decode = |id: RawId, bytes: &[u8]| {
-            let place = self.account.vault(id);
-            let record: VaultRecord = decode_signed(bytes, &keys, &place, || vault_name(id))?;
-            Ok(record.into_public(id))
-        };
-        let records = Records {
-            tree: &self.engine().vaults,
-            prefix: self.account.vault_prefix(),
-            decode: &decode,
-        };
-        self.list(&scope, Kind::Vault, params, &records)
+        let decode =
+            |id: RawId, bytes: &[u8]| Ok(self.decode_vault(&keys, id, bytes)?.into_public(id));
+        self.list(ListScope::Vaults, Kind::Vault, params, &decode)
     }
 
     /// Archives a vault and every credential in it, erasing their sealed tokens.
@@ -216,24 +185,18 @@ impl VaultStore {
     pub fn archive_vault(&self, vault_id: impl AsRef<str>) -> Result<Vault> {
         let vault_id = vault_id.as_ref();
         let keys = self.keys();
-        let (id, record) = self.apply_checked(|engine| {
-            let (id, mut record) = self.load_vault(engine, &keys, vault_id)?;
+        let (id, record) = self.transact(|tx| {
+            let (id, mut record) = self.load_vault(tx, &keys, vault_id)?;
             if !record.is_active() {
                 return Err(Error::conflict(format!(
                     "Vault '{vault_id}' is already archived."
                 )));
             }
             let now = self.now_micros(record.updated_at);
-            let mut set = WriteSet::default();
             // Every credential record, not the token entries: a record is the truth of
             // what is active, and each erases only its own token.
-            let prefix = self.account.vault(id);
-            for key in engine.credentials.scan_prefix(&prefix).keys() {
-                let key = key?;
-                let cred_id = RawId::from_slice(&key[prefix.len()..]).ok_or_else(|| {
-                    Error::corrupted(format!("a credential key of vault {vault_id}"))
-                })?;
-                let Some(mut cred) = self.read_credential(engine, &keys, id, cred_id)? else {
+            for cred_id in tx.credential_ids(&self.account, id)? {
+                let Some(mut cred) = self.read_credential(tx, &keys, id, cred_id)? else {
                     continue;
                 };
                 if !cred.is_active() {
@@ -241,21 +204,13 @@ impl VaultStore {
                 }
                 cred.archived_at = Some(now);
                 cred.updated_at = now.max(cred.updated_at);
-                self.put_archived_credential(&mut set, engine, &keys, id, cred_id, &cred)?;
+                self.put_archived_credential(tx, &keys, id, cred_id, &cred)?;
             }
             record.archived_at = Some(now);
             record.updated_at = now;
             record.active_credentials = 0;
-            set.put(
-                TreeId::Vaults,
-                self.account.vault(id),
-                self.vault_bytes(&keys, id, &record)?,
-            );
-            set.delete(
-                TreeId::ListActive,
-                index_key(&self.account.vault_scope(), id),
-            );
-            Ok((set, (id, record)))
+            self.put_vault(tx, &keys, id, &record)?;
+            Ok((id, record))
         })?;
         drop(keys);
         self.commit()?;
@@ -268,38 +223,17 @@ impl VaultStore {
     /// [`Error::NotFound`].
     pub fn delete_vault(&self, vault_id: impl AsRef<str>) -> Result<()> {
         let vault_id = vault_id.as_ref();
-        self.apply_checked(|engine| {
-            let id = self.existing_vault(engine, vault_id)?;
-            let mut set = WriteSet::default();
-            let prefix = self.account.vault(id);
-            let scope = self.account.credential_scope(id);
-            for key in engine.credentials.scan_prefix(&prefix).keys() {
-                let key = key?;
-                let cred_id = RawId::from_slice(&key[prefix.len()..]).ok_or_else(|| {
-                    Error::corrupted(format!("a credential key of vault {vault_id}"))
-                })?;
-                set.delete(TreeId::Credentials, key.to_vec());
-                set.delete(TreeId::ListAll, index_key(&scope, cred_id));
-                set.delete(TreeId::ListActive, index_key(&scope, cred_id));
-            }
-            for key in engine.tokens.scan_prefix(&prefix).keys() {
-                set.delete(TreeId::Tokens, key?.to_vec());
-            }
-            set.delete(TreeId::Vaults, prefix);
-            set.delete(TreeId::ListAll, index_key(&self.account.vault_scope(), id));
-            set.delete(
-                TreeId::ListActive,
-                index_key(&self.account.vault_scope(), id),
-            );
-            Ok((set, ()))
+        self.transact(|tx| {
+            let id = self.existing_vault(tx, vault_id)?;
+            tx.delete_vault(&self.account, id)
         })?;
         self.commit()
     }
 
     /// The id of an existing vault of this account, or not found; reads no record.
-    pub(crate) fn existing_vault(&self, engine: &Engine, vault_id: &str) -> Result<RawId> {
+    pub(crate) fn existing_vault(&self, reads: &mut dyn Reads, vault_id: &str) -> Result<RawId> {
         match RawId::parse(vault_id, Kind::Vault) {
-            Some(id) if engine.vaults.contains_key(self.account.vault(id))? => Ok(id),
+            Some(id) if reads.vault_exists(&self.account, id)? => Ok(id),
             _ => Err(Error::vault_not_found(vault_id)),
         }
     }
@@ -307,14 +241,14 @@ impl VaultStore {
     /// The vault `vault_id` names in this account, or not found.
     pub(crate) fn load_vault(
         &self,
-        engine: &Engine,
+        reads: &mut dyn Reads,
         keys: &Keyring,
         vault_id: &str,
     ) -> Result<(RawId, VaultRecord)> {
         let id =
             RawId::parse(vault_id, Kind::Vault).ok_or_else(|| Error::vault_not_found(vault_id))?;
         let record = self
-            .read_vault(engine, keys, id)?
+            .read_vault(reads, keys, id)?
             .ok_or_else(|| Error::vault_not_found(vault_id))?;
         Ok((id, record))
     }

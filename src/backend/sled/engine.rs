@@ -38,6 +38,15 @@ impl WriteSet {
     pub(crate) fn delete(&mut self, tree: TreeId, key: Vec<u8>) {
         self.ops.push((tree, key, None));
     }
+
+    /// The last change this set makes to `key` of `tree`, if any (`Some(None)`: deleted).
+    pub(crate) fn latest(&self, tree: TreeId, key: &[u8]) -> Option<Option<Vec<u8>>> {
+        self.ops
+            .iter()
+            .rev()
+            .find(|(t, k, _)| *t == tree && k.as_slice() == key)
+            .map(|(_, _, value)| value.clone())
+    }
 }
 
 pub(crate) struct Engine {
