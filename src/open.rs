@@ -21,7 +21,8 @@ use crate::seal::{KeyHandle, Keyring};
 use crate::store::{Inner, Storage, VaultStore, DEFAULT_ACCOUNT};
 use crate::target_dir;
 
-pub(crate) fn open(mut options: Builder) -> Result<VaultStore> {
+/// Checks the options every backend shares (a key is given, its cost is sane).
+pub(crate) fn check_options(options: &mut Builder) -> Result<()> {
     options.kdf_cost.check(options.max_kdf_memory_kib)?;
     // The cost carries the choice to a later rotate_to_passphrase.
     options.kdf_cost = options
@@ -30,13 +31,70 @@ pub(crate) fn open(mut options: Builder) -> Result<VaultStore> {
     if let Some(KeySource::Passphrase(_, cost)) = &mut options.key {
         *cost = options.kdf_cost;
     }
-    let dir = &options.dir;
-    let source = options.key.as_ref().ok_or_else(|| {
-        Error::invalid(
+    if options.key.is_none() {
+        return Err(Error::invalid(
             "key",
             "key: no master key given; use .key(), .key_file() or .passphrase()",
-        )
-    })?;
+        ));
+    }
+    Ok(())
+}
+
+/// What [`assemble`] makes a store handle of.
+pub(crate) struct Opened {
+    pub(crate) storage: Storage,
+    pub(crate) store_id: [u8; 16],
+    pub(crate) keyring: Keyring,
+    /// The largest id issued before (sled); ids issued from now on are larger.
+    pub(crate) last_id: Option<RawId>,
+    pub(crate) flusher: Option<Flusher>,
+    pub(crate) lock: Option<DirLock>,
+}
+
+/// The store handle over an opened backend.
+pub(crate) fn assemble(options: &Builder, opened: Opened) -> VaultStore {
+    VaultStore::from_inner(
+        Inner {
+            _flusher: opened.flusher,
+            storage: opened.storage,
+            keys: RwLock::new(opened.keyring),
+            clock: IdClock::starting_after(opened.last_id),
+            rotation: Mutex::new(()),
+            durability: options.durability,
+            max_active_credentials: options.max_active_credentials,
+            kdf_cost: options.kdf_cost,
+            refresh_margin: options.refresh_margin,
+            refresher: options.refresher.clone(),
+            refresh_locks: Default::default(),
+            store_id: opened.store_id,
+            dir: options.dir.clone(),
+            _lock: opened.lock,
+        },
+        Account::new(DEFAULT_ACCOUNT),
+    )
+}
+
+/// Reads the key record and checks the key against it.
+pub(crate) fn unlock_store(
+    backend: &dyn Backend,
+    options: &Builder,
+    store_id: &[u8; 16],
+) -> Result<Keyring> {
+    let state: KeyState = read_meta(backend, MetaKey::Keys, "the key record")?
+        .ok_or_else(|| Error::corrupted("the key record is missing"))?;
+    let source = options
+        .key
+        .as_ref()
+        .ok_or_else(|| Error::invalid("key", "key: no master key given"))?;
+    unlock(&state, source, store_id, options.max_kdf_memory_kib)
+}
+
+pub(crate) fn open(mut options: Builder) -> Result<VaultStore> {
+    check_options(&mut options)?;
+    let dir = &options.dir;
+    let Some(source) = options.key.as_ref() else {
+        return Err(Error::invalid("key", "key: no master key given"));
+    };
     target_dir::check_store_path(dir)?;
     target_dir::prepare(dir, "the store directory")?;
     let lock = DirLock::acquire(dir)?;
@@ -79,12 +137,10 @@ pub(crate) fn open(mut options: Builder) -> Result<VaultStore> {
         }
     };
 
-    let state: KeyState = read_meta(&*backend, MetaKey::Keys, "the key record")?
-        .ok_or_else(|| Error::corrupted("the key record is missing"))?;
-    let keyring = unlock(&state, source, &store_id, options.max_kdf_memory_kib)?;
+    let keyring = unlock_store(&*backend, &options, &store_id)?;
     let resume_rotation = keyring.previous.is_some();
     let last_id = backend.reads()?.meta(MetaKey::LastId)?;
-    let floor = last_id.as_deref().and_then(RawId::from_slice);
+    let last_id = last_id.as_deref().and_then(RawId::from_slice);
 
     fsutil::restrict_store(dir)
         .map_err(|e| Error::io(format!("restricting permissions in {}", dir.display()), e))?;
@@ -95,24 +151,16 @@ pub(crate) fn open(mut options: Builder) -> Result<VaultStore> {
                 .map_err(|e| Error::io("starting the flush thread", e))?,
         ),
     };
-    let store = VaultStore::from_inner(
-        Inner {
-            _flusher: flusher,
+    let store = assemble(
+        &options,
+        Opened {
             storage: Storage::Sled(backend),
-            keys: RwLock::new(keyring),
-            clock: IdClock::starting_after(floor),
-            rotation: Mutex::new(()),
-            durability: options.durability,
-            max_active_credentials: options.max_active_credentials,
-            kdf_cost: options.kdf_cost,
-            refresh_margin: options.refresh_margin,
-            refresher: options.refresher.clone(),
-            refresh_locks: Default::default(),
             store_id,
-            dir: dir.clone(),
-            _lock: Some(lock),
+            keyring,
+            last_id,
+            flusher,
+            lock: Some(lock),
         },
-        Account::new(DEFAULT_ACCOUNT),
     );
     if header_version.is_some_and(|v| v < FORMAT_VERSION) {
         store.migrate_from_v1()?;
@@ -124,7 +172,7 @@ pub(crate) fn open(mut options: Builder) -> Result<VaultStore> {
     Ok(store)
 }
 
-fn read_meta<T: serde::de::DeserializeOwned>(
+pub(crate) fn read_meta<T: serde::de::DeserializeOwned>(
     backend: &dyn Backend,
     key: MetaKey,
     what: &str,
@@ -135,9 +183,10 @@ fn read_meta<T: serde::de::DeserializeOwned>(
     }
 }
 
-/// Makes a new store: a random id and the key check, durably. The caller then marks
-/// the store made (sled: the header file).
-fn create(backend: &dyn Backend, source: &KeySource) -> Result<[u8; 16]> {
+/// Makes a new store, unless another process has just made it: a random id and the
+/// key check, durably. Returns the store's id. The caller then marks the store made
+/// (sled: the header file).
+pub(crate) fn create(backend: &dyn Backend, source: &KeySource) -> Result<[u8; 16]> {
     let mut store_id = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut store_id);
     let (key, kdf) = match source {
@@ -161,12 +210,19 @@ fn create(backend: &dyn Backend, source: &KeySource) -> Result<[u8; 16]> {
         created_at: chrono::Utc::now().timestamp_micros(),
     };
     let (state, meta) = (encode(&state)?, encode(&meta)?);
+    let mut made = store_id;
     backend.transact(&mut |tx| {
+        if let Some(bytes) = tx.meta(MetaKey::Store)? {
+            let theirs: StoreMeta = decode(&bytes, || "the store record".to_owned())?;
+            made = theirs.store_id;
+            return Ok(());
+        }
+        made = store_id;
         tx.put_meta(MetaKey::Keys, &state)?;
         tx.put_meta(MetaKey::Store, &meta)
     })?;
     backend.sync()?;
-    Ok(store_id)
+    Ok(made)
 }
 
 fn key_without_kdf(source: &KeySource) -> Result<MasterKey> {
