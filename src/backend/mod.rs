@@ -18,6 +18,31 @@ use crate::error::Result;
 use crate::id::RawId;
 use crate::layout::Account;
 
+/// Bytes a backend read: sled's own buffer, shared rather than copied, or an owned
+/// one.
+#[derive(Clone, Debug)]
+pub(crate) enum Value {
+    Sled(::sled::IVec),
+    Owned(Vec<u8>),
+}
+
+impl std::ops::Deref for Value {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Value::Sled(bytes) => bytes,
+            Value::Owned(bytes) => bytes,
+        }
+    }
+}
+
+impl From<Vec<u8>> for Value {
+    fn from(bytes: Vec<u8>) -> Self {
+        Value::Owned(bytes)
+    }
+}
+
 /// Which list a page is read from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ListScope {
@@ -64,25 +89,20 @@ pub(crate) enum MetaKey {
 /// transaction's own view. Missing items are `Ok(None)`, never an error.
 pub(crate) trait Reads {
     /// A vault's signed record.
-    fn vault(&mut self, account: &Account, id: RawId) -> Result<Option<Vec<u8>>>;
+    fn vault(&mut self, account: &Account, id: RawId) -> Result<Option<Value>>;
 
     /// Whether the vault exists, without reading its record.
     fn vault_exists(&mut self, account: &Account, id: RawId) -> Result<bool>;
 
     /// A credential's signed record.
-    fn credential(&mut self, account: &Account, vault: RawId, id: RawId)
-        -> Result<Option<Vec<u8>>>;
+    fn credential(&mut self, account: &Account, vault: RawId, id: RawId) -> Result<Option<Value>>;
 
     /// The ids of every credential of a vault, archived or not, in id order.
     fn credential_ids(&mut self, account: &Account, vault: RawId) -> Result<Vec<RawId>>;
 
     /// The token entry of `vault` at `lookup_url` (a URL in normal form).
-    fn token(
-        &mut self,
-        account: &Account,
-        vault: RawId,
-        lookup_url: &str,
-    ) -> Result<Option<Vec<u8>>>;
+    fn token(&mut self, account: &Account, vault: RawId, lookup_url: &str)
+        -> Result<Option<Value>>;
 
     /// Offers `sink` the records of the list `scope` that the query's id range,
     /// `created_at` bounds, name filter and `include_archived` admit, in the query's
@@ -97,7 +117,7 @@ pub(crate) trait Reads {
     ) -> Result<bool>;
 
     /// A store-wide value.
-    fn meta(&mut self, key: MetaKey) -> Result<Option<Vec<u8>>>;
+    fn meta(&mut self, key: MetaKey) -> Result<Option<Value>>;
 }
 
 /// Writes inside a transaction. They take effect together when the transaction

@@ -2,7 +2,7 @@
 
 use super::engine::{Engine, TreeId, WriteSet};
 use crate::backend::{
-    CredentialRow, ListScope, MetaKey, PageQuery, PageSink, Reads, VaultRow, Writes,
+    CredentialRow, ListScope, MetaKey, PageQuery, PageSink, Reads, Value, VaultRow, Writes,
 };
 use crate::error::{Error, Result};
 use crate::id::RawId;
@@ -22,26 +22,17 @@ pub(crate) fn meta_key(key: MetaKey) -> &'static [u8] {
 }
 
 impl Reads for SledReads<'_> {
-    fn vault(&mut self, account: &Account, id: RawId) -> Result<Option<Vec<u8>>> {
-        Ok(self
-            .engine
-            .vaults
-            .get(account.vault(id))?
-            .map(|v| v.to_vec()))
+    fn vault(&mut self, account: &Account, id: RawId) -> Result<Option<Value>> {
+        Ok(self.engine.vaults.get(account.vault(id))?.map(Value::Sled))
     }
 
     fn vault_exists(&mut self, account: &Account, id: RawId) -> Result<bool> {
         Ok(self.engine.vaults.contains_key(account.vault(id))?)
     }
 
-    fn credential(
-        &mut self,
-        account: &Account,
-        vault: RawId,
-        id: RawId,
-    ) -> Result<Option<Vec<u8>>> {
+    fn credential(&mut self, account: &Account, vault: RawId, id: RawId) -> Result<Option<Value>> {
         let key = account.credential(vault, id);
-        Ok(self.engine.credentials.get(key)?.map(|v| v.to_vec()))
+        Ok(self.engine.credentials.get(key)?.map(Value::Sled))
     }
 
     fn credential_ids(&mut self, account: &Account, vault: RawId) -> Result<Vec<RawId>> {
@@ -61,9 +52,9 @@ impl Reads for SledReads<'_> {
         account: &Account,
         vault: RawId,
         lookup_url: &str,
-    ) -> Result<Option<Vec<u8>>> {
+    ) -> Result<Option<Value>> {
         let key = account.token(vault, lookup_url);
-        Ok(self.engine.tokens.get(key)?.map(|v| v.to_vec()))
+        Ok(self.engine.tokens.get(key)?.map(Value::Sled))
     }
 
     fn page(
@@ -76,8 +67,8 @@ impl Reads for SledReads<'_> {
         super::page::page(self.engine, account, scope, query, sink)
     }
 
-    fn meta(&mut self, key: MetaKey) -> Result<Option<Vec<u8>>> {
-        Ok(self.engine.meta.get(meta_key(key))?.map(|v| v.to_vec()))
+    fn meta(&mut self, key: MetaKey) -> Result<Option<Value>> {
+        Ok(self.engine.meta.get(meta_key(key))?.map(Value::Sled))
     }
 }
 
@@ -141,16 +132,18 @@ impl<'a> SledTx<'a> {
     }
 
     /// `Some(value)` if this transaction wrote `key` of `tree` (`Some(None)`: deleted).
-    fn written(&self, tree: TreeId, key: &[u8]) -> Option<Option<Vec<u8>>> {
-        self.set.latest(tree, key)
+    fn written(&self, tree: TreeId, key: &[u8]) -> Option<Option<Value>> {
+        self.set
+            .latest(tree, key)
+            .map(|value| value.map(Value::Owned))
     }
 
     fn read_through(
         &self,
         tree: TreeId,
         key: Vec<u8>,
-        committed: impl FnOnce(&[u8]) -> Result<Option<Vec<u8>>>,
-    ) -> Result<Option<Vec<u8>>> {
+        committed: impl FnOnce(&[u8]) -> Result<Option<Value>>,
+    ) -> Result<Option<Value>> {
         match self.written(tree, &key) {
             Some(value) => Ok(value),
             None => committed(&key),
@@ -159,10 +152,10 @@ impl<'a> SledTx<'a> {
 }
 
 impl Reads for SledTx<'_> {
-    fn vault(&mut self, account: &Account, id: RawId) -> Result<Option<Vec<u8>>> {
+    fn vault(&mut self, account: &Account, id: RawId) -> Result<Option<Value>> {
         let engine = self.reads.engine;
         self.read_through(TreeId::Vaults, account.vault(id), |k| {
-            Ok(engine.vaults.get(k)?.map(|v| v.to_vec()))
+            Ok(engine.vaults.get(k)?.map(Value::Sled))
         })
     }
 
@@ -170,15 +163,10 @@ impl Reads for SledTx<'_> {
         Ok(self.vault(account, id)?.is_some())
     }
 
-    fn credential(
-        &mut self,
-        account: &Account,
-        vault: RawId,
-        id: RawId,
-    ) -> Result<Option<Vec<u8>>> {
+    fn credential(&mut self, account: &Account, vault: RawId, id: RawId) -> Result<Option<Value>> {
         let engine = self.reads.engine;
         self.read_through(TreeId::Credentials, account.credential(vault, id), |k| {
-            Ok(engine.credentials.get(k)?.map(|v| v.to_vec()))
+            Ok(engine.credentials.get(k)?.map(Value::Sled))
         })
     }
 
@@ -192,10 +180,10 @@ impl Reads for SledTx<'_> {
         account: &Account,
         vault: RawId,
         lookup_url: &str,
-    ) -> Result<Option<Vec<u8>>> {
+    ) -> Result<Option<Value>> {
         let engine = self.reads.engine;
         self.read_through(TreeId::Tokens, account.token(vault, lookup_url), |k| {
-            Ok(engine.tokens.get(k)?.map(|v| v.to_vec()))
+            Ok(engine.tokens.get(k)?.map(Value::Sled))
         })
     }
 
@@ -209,10 +197,10 @@ impl Reads for SledTx<'_> {
         self.reads.page(account, scope, query, sink)
     }
 
-    fn meta(&mut self, key: MetaKey) -> Result<Option<Vec<u8>>> {
+    fn meta(&mut self, key: MetaKey) -> Result<Option<Value>> {
         let engine = self.reads.engine;
         self.read_through(TreeId::Meta, meta_key(key).to_vec(), |k| {
-            Ok(engine.meta.get(k)?.map(|v| v.to_vec()))
+            Ok(engine.meta.get(k)?.map(Value::Sled))
         })
     }
 }
