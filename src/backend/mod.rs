@@ -10,6 +10,8 @@
 //! Two backends: sled (embedded, the default) and PostgreSQL (feature `postgres`).
 
 pub(crate) mod page;
+#[cfg(feature = "postgres")]
+pub(crate) mod postgres;
 
 pub(crate) use page::{Offer, PageQuery, PageSink};
 
@@ -76,8 +78,12 @@ pub(crate) trait Reads {
     fn credential_ids(&mut self, account: &Account, vault: RawId) -> Result<Vec<RawId>>;
 
     /// The token entry of `vault` at `lookup_url` (a URL in normal form).
-    fn token(&mut self, account: &Account, vault: RawId, lookup_url: &str)
-        -> Result<Option<Vec<u8>>>;
+    fn token(
+        &mut self,
+        account: &Account,
+        vault: RawId,
+        lookup_url: &str,
+    ) -> Result<Option<Vec<u8>>>;
 
     /// Offers `sink` the records of the list `scope` that the query's id range,
     /// `created_at` bounds, name filter and `include_archived` admit, in the query's
