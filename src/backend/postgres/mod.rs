@@ -24,6 +24,9 @@ mod sql;
 mod statements;
 mod transact;
 
+#[cfg(test)]
+mod tests;
+
 use std::fmt;
 
 use sha2::{Digest, Sha256};
