@@ -13,22 +13,25 @@ pub(super) fn is_retryable(e: &postgres::Error) -> bool {
 }
 
 /// `Error::Storage` saying what was being done and what the server answered.
-///
-/// A server error shows its SQLSTATE and primary message only: the detail line can
-/// quote key values, and the statement text is ours. Connection errors show the
-/// client's description, which names no password.
 pub(super) fn storage(doing: &str, e: &postgres::Error) -> Error {
+    Error::Storage(describe(doing, e))
+}
+
+/// The message of [`storage`]. A server error shows its SQLSTATE and primary message
+/// only: the detail line can quote key values, and the statement text is ours.
+/// Connection errors show the client's description, which names no password.
+pub(super) fn describe(doing: &str, e: &postgres::Error) -> String {
     match e.as_db_error() {
-        Some(db) => Error::Storage(format!(
+        Some(db) => format!(
             "PostgreSQL: {doing}: {} (SQLSTATE {})",
             db.message(),
             db.code().code()
-        )),
-        None if e.is_closed() => Error::Storage(format!(
+        ),
+        None if e.is_closed() => format!(
             "PostgreSQL: {doing}: the connection to the server was lost; \
              the next call reconnects"
-        )),
-        None => Error::Storage(format!("PostgreSQL: {doing}: {e}")),
+        ),
+        None => format!("PostgreSQL: {doing}: {e}"),
     }
 }
 

@@ -4,7 +4,7 @@
 use postgres::types::Type;
 use postgres::Row;
 
-use super::errors::{is_retryable, malformed, storage};
+use super::errors::{describe, is_retryable, malformed};
 use super::pool::{Conn, Params};
 use super::sql::{meta_key, Sql};
 use crate::backend::{
@@ -63,9 +63,9 @@ impl<'a> Statements<'a> {
         } else {
             Failure::Other
         };
-        let error = storage(doing, e);
-        self.failed.get_or_insert_with(|| (kind, error.to_string()));
-        error
+        let message = describe(doing, e);
+        self.failed.get_or_insert_with(|| (kind, message.clone()));
+        Error::Storage(message)
     }
 
     /// The first column of the first row, as bytes.

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use rand::Rng;
 
-use super::errors::{is_retryable, storage};
+use super::errors::{describe, is_retryable, storage};
 use super::pool::{Conn, Pool};
 use super::sql::Sql;
 use super::statements::{Failure, Statements};
@@ -24,7 +24,7 @@ const MAX_TRIES: u32 = 20;
 enum Try {
     Committed,
     /// Lost a conflict; the message says which statement.
-    Lost(Error),
+    Lost(String),
 }
 
 pub(super) fn transact(
@@ -43,7 +43,7 @@ pub(super) fn transact(
             Try::Lost(e) => last = Some(e),
         }
     }
-    let last = last.map(|e| e.to_string()).unwrap_or_default();
+    let last = last.unwrap_or_default();
     Err(Error::Storage(format!(
         "PostgreSQL: a transaction lost to concurrent ones {MAX_TRIES} times in a row; \
          try again later (last: {last})"
@@ -65,7 +65,7 @@ fn try_once(
         // either way this try is lost and the next may win.
         (_, Some((Failure::Retryable, message))) => {
             conn.rollback();
-            Ok(Try::Lost(Error::Storage(message)))
+            Ok(Try::Lost(message))
         }
         (Err(e), _) => {
             conn.rollback();
@@ -80,7 +80,7 @@ fn try_once(
         }
         (Ok(()), None) => match conn.batch("COMMIT") {
             Ok(()) => Ok(Try::Committed),
-            Err(e) if is_retryable(&e) => Ok(Try::Lost(storage("committing", &e))),
+            Err(e) if is_retryable(&e) => Ok(Try::Lost(describe("committing", &e))),
             Err(e) if e.as_db_error().is_none() => {
                 conn.mark_broken();
                 Err(storage(

@@ -41,7 +41,14 @@ fn a_swallowed_statement_error_does_not_commit() {
             Ok(())
         })
         .expect_err("a failed statement fails the transaction");
-    assert!(err.to_string().contains("rolled back"), "{err}");
+    let message = err.to_string();
+    assert!(message.contains("rolled back"), "{message}");
+    assert!(message.contains("SQLSTATE 22021"), "{message}");
+    assert_eq!(
+        message.matches("storage engine error").count(),
+        1,
+        "{message}"
+    );
     assert_eq!(
         b.reads()
             .expect("reads")
@@ -196,4 +203,42 @@ fn lock_holders_do_not_starve_transactions() {
     let _guard = b.lock_across_processes(b"vcred_1").expect("lock");
     b.transact(&mut |tx| tx.put_vault(&acme, &vault(1, 1, "v", true, b"v")))
         .expect("writes while holding the lock");
+}
+
+#[test]
+fn the_schema_has_its_paging_and_search_indexes() {
+    let b = backend("indexes");
+    let mut conn = b.pool.get().expect("conn");
+    let rows = conn
+        .query(
+            "SELECT indexname::text FROM pg_indexes WHERE schemaname = $1 ORDER BY 1",
+            &[(&b.schema, postgres::types::Type::TEXT)],
+        )
+        .expect("indexes");
+    let names: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+    for expected in [
+        "credentials_active",
+        "credentials_id",
+        "vaults_active",
+        "vaults_id",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} in {names:?}"
+        );
+    }
+    let trgm = conn
+        .query(
+            "SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'",
+            &[],
+        )
+        .expect("extensions");
+    if !trgm.is_empty() {
+        for expected in ["credentials_name", "vaults_name"] {
+            assert!(
+                names.iter().any(|n| n == expected),
+                "{expected} in {names:?}"
+            );
+        }
+    }
 }
