@@ -2,7 +2,7 @@
 //! test, and private servers that fault tests may stop, kill and restart.
 //!
 //! `VAULTSTORE_TEST_PG` (a conninfo) replaces the shared server. Otherwise `initdb` and
-//! `pg_ctl` from the PATH make one in a temporary directory, listening on 127.0.0.1 on
+//! `pg_ctl` (from the PATH, else Debian's /usr/lib/postgresql/<newest>/bin) make one in a temporary directory, listening on 127.0.0.1 on
 //! a free port with trust authentication for the superuser `vaultstore`. PostgreSQL
 //! refuses to run as root, so under root (here and in CI) it runs as `nobody`.
 //!
@@ -144,7 +144,7 @@ impl PgServer {
                 String::from_utf8_lossy(&out.stderr),
                 std::fs::read_to_string(&log).unwrap_or_default()
             ),
-            Err(e) => panic!("cannot run pg_ctl (PostgreSQL's binaries must be on the PATH): {e}"),
+            Err(e) => panic!("cannot run pg_ctl: {e}"),
         }
     }
 
@@ -187,13 +187,49 @@ fn is_root() -> bool {
 
 /// A command run as the user PostgreSQL accepts.
 fn as_postgres(program: &str) -> Command {
+    let program = postgres_program(program);
     if is_root() {
-        let mut command = Command::new("runuser");
-        command.args(["-u", UNPRIVILEGED, "--", program]);
+        let mut command = Command::new(runuser());
+        command.arg("-u").arg(UNPRIVILEGED).arg("--").arg(program);
         command
     } else {
         Command::new(program)
     }
+}
+
+/// runuser, which lives in an sbin directory that a root shell's PATH may lack.
+fn runuser() -> PathBuf {
+    ["/usr/sbin/runuser", "/sbin/runuser"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| PathBuf::from("runuser"))
+}
+
+/// A PostgreSQL program by absolute path (runuser may reset the PATH): from the PATH,
+/// else from the newest of Debian's versioned directories, which are not on it.
+fn postgres_program(program: &str) -> PathBuf {
+    let on_path = std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
+        .unwrap_or_default();
+    let mut debian: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|dirs| dirs.flatten().map(|d| d.path().join("bin")).collect())
+        .unwrap_or_default();
+    // Newest first: "15" before "9.6" by number, not by text.
+    debian.sort_by_key(|dir| {
+        let version = dir
+            .parent()
+            .and_then(|v| v.file_name())
+            .and_then(|v| v.to_str());
+        std::cmp::Reverse(version.and_then(|v| v.split('.').next()?.parse::<u32>().ok()))
+    });
+    on_path
+        .into_iter()
+        .chain(debian)
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+        // Not found: running it fails with a message naming the program.
+        .unwrap_or_else(|| PathBuf::from(program))
 }
 
 fn run(command: &mut Command, what: &str) {
@@ -205,7 +241,10 @@ fn run(command: &mut Command, what: &str) {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         ),
-        Err(e) => panic!("cannot run {what} (PostgreSQL's binaries must be on the PATH): {e}"),
+        Err(e) => panic!(
+            "cannot run {what} (PostgreSQL's server binaries must be on the PATH or in \
+             /usr/lib/postgresql/<version>/bin; as root, runuser is needed too): {e}"
+        ),
     }
 }
 
@@ -253,10 +292,15 @@ fn free_port() -> u16 {
 
 /// Starts the watchdog of the server in `dir`; returns the pipe end this process keeps.
 fn watchdog(dir: &Path, data: &Path) -> ChildStdin {
+    let pg_ctl = postgres_program("pg_ctl");
     let stop = if is_root() {
-        format!("runuser -u {UNPRIVILEGED} -- pg_ctl")
+        format!(
+            "'{}' -u {UNPRIVILEGED} -- '{}'",
+            runuser().display(),
+            pg_ctl.display()
+        )
     } else {
-        "pg_ctl".to_owned()
+        format!("'{}'", pg_ctl.display())
     };
     // Ignores the terminal's signals: a Ctrl-C ends the tests, then the watchdog cleans.
     let script = format!(
