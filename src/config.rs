@@ -27,12 +27,15 @@ pub struct Builder {
     pub(crate) refresher: Option<Arc<dyn TokenRefresher>>,
     pub(crate) max_kdf_memory_kib: u32,
     pub(crate) allow_weak_passphrase: bool,
+    /// Set by `VaultStore::builder_postgres`: the store is in PostgreSQL, not `dir`.
+    #[cfg(feature = "postgres")]
+    pub(crate) postgres: Option<crate::backend::postgres::Place>,
 }
 
 impl std::fmt::Debug for Builder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Builder")
-            .field("dir", &self.dir)
+        let mut f = f.debug_struct("Builder");
+        f.field("dir", &self.dir)
             .field("key", &self.key)
             .field("durability", &self.durability)
             .field("cache_capacity", &self.cache_capacity)
@@ -42,8 +45,10 @@ impl std::fmt::Debug for Builder {
             .field("refresh_margin", &self.refresh_margin)
             .field("refresher", &self.refresher.as_ref().map(|_| "custom"))
             .field("max_kdf_memory_kib", &self.max_kdf_memory_kib)
-            .field("allow_weak_passphrase", &self.allow_weak_passphrase)
-            .finish()
+            .field("allow_weak_passphrase", &self.allow_weak_passphrase);
+        #[cfg(feature = "postgres")]
+        f.field("postgres", &self.postgres);
+        f.finish()
     }
 }
 
@@ -68,6 +73,8 @@ impl Builder {
             refresher: default_refresher(),
             max_kdf_memory_kib: DEFAULT_MAX_KDF_MEMORY_KIB,
             allow_weak_passphrase: false,
+            #[cfg(feature = "postgres")]
+            postgres: None,
         }
     }
 
@@ -184,6 +191,10 @@ impl Builder {
     ///   by a newer vaultstore;
     /// - [`Error::Io`](crate::Error::Io) for file-system failures.
     pub fn open(self) -> Result<VaultStore> {
+        #[cfg(feature = "postgres")]
+        if self.postgres.is_some() {
+            return crate::backend::postgres::open(self);
+        }
         crate::open::open(self)
     }
 }

@@ -42,6 +42,16 @@ pub enum Error {
     /// A key rotation was interrupted; only the new key can finish it.
     #[error("a key rotation was interrupted: open the store with the new key to finish it")]
     RotationUnfinished,
+    /// Another process sharing the store (PostgreSQL) rotated its key since this handle
+    /// opened it: what it reads now is sealed under a key this process does not have.
+    #[error(
+        "the store's key was rotated by another process (to key {key_id}) since this one \
+         opened it: open the store again with the new key"
+    )]
+    KeyRotated {
+        /// The id of the key the store now uses.
+        key_id: u32,
+    },
     /// Stored bytes fail to decode or to authenticate: damage or tampering.
     #[error("the store is corrupted or was tampered with: {what}")]
     Corrupted {

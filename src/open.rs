@@ -57,6 +57,7 @@ pub(crate) fn assemble(options: &Builder, opened: Opened) -> VaultStore {
         Inner {
             _flusher: opened.flusher,
             storage: opened.storage,
+            key_id: std::sync::atomic::AtomicU32::new(opened.keyring.current.id),
             keys: RwLock::new(opened.keyring),
             clock: IdClock::starting_after(opened.last_id),
             rotation: Mutex::new(()),

@@ -8,17 +8,16 @@
 //! A crash in 1–3 leaves a store that the next key opens (finishing the rotation) and
 //! the old key refuses with [`Error::RotationUnfinished`]; before 1 the old key works.
 
-use std::ops::Bound;
-
 use secrecy::SecretString;
 
-use crate::backend::sled::{TreeId, WriteSet};
-use crate::backend::MetaKey;
-use crate::codec::{decode, decode_signed, encode, encode_as, resign, signed_key_id, V2};
+use crate::backend::{MetaKey, RowItem, RowKey, Table, Writes};
+use crate::codec::{decode, encode, signed_key_id};
 use crate::error::{Error, Result};
+use std::sync::atomic::Ordering;
+
+use crate::id::RawId;
 use crate::key::{KdfParams, MasterKey};
-use crate::layout::Account;
-use crate::records::{CredentialRecord, KeySlot, KeyState, Rotation, SecretField};
+use crate::records::{KeySlot, KeyState, Rotation, SecretField};
 use crate::seal::{KeyHandle, Keyring};
 use crate::store::VaultStore;
 
@@ -102,6 +101,7 @@ impl VaultStore {
             let mut keys = self.inner.keys.write().unwrap_or_else(|p| p.into_inner());
             let current = std::mem::replace(&mut keys.current, next);
             keys.previous = Some(current);
+            self.inner.key_id.store(keys.current.id, Ordering::Release);
         }
         self.finish_rotation_locked()
     }
@@ -118,10 +118,10 @@ impl VaultStore {
 
     fn finish_rotation_locked(&self) -> Result<RotationReport> {
         let mut totals = Resealed::default();
-        for tree in [TreeId::Credentials, TreeId::Vaults] {
-            let mut after: Option<Vec<u8>> = None;
+        for table in [Table::Credentials, Table::Vaults] {
+            let mut after: Option<RowKey> = None;
             loop {
-                let (batch, last) = self.reseal_batch(tree, after.as_deref())?;
+                let (batch, last) = self.reseal_batch(table, after.as_ref())?;
                 totals.resealed += batch.resealed;
                 totals.unreadable += batch.unreadable;
                 match last {
@@ -154,90 +154,105 @@ impl VaultStore {
         })
     }
 
-    /// Re-signs the records of `tree` (credentials or vaults) among the `BATCH` after
-    /// key `after` that the previous key signed, and re-seals the secrets of each
-    /// active credential among them; returns the counts and the last key read (`None`
-    /// at the end of the tree).
+    /// Re-signs the records of `table` (credentials or vaults) among the `BATCH` after
+    /// row `after` that the previous key signed, and re-seals the secrets of each
+    /// active credential among them, in one transaction; returns the counts and the
+    /// last row read (`None` at the end of the table).
     fn reseal_batch(
         &self,
-        tree: TreeId,
-        after: Option<&[u8]>,
-    ) -> Result<(Resealed, Option<Vec<u8>>)> {
+        table: Table,
+        after: Option<&RowKey>,
+    ) -> Result<(Resealed, Option<RowKey>)> {
         let keys = self.keys();
-        let mut counts = Resealed::default();
         let Some(previous) = &keys.previous else {
-            return Ok((counts, None));
+            return Ok((Resealed::default(), None));
         };
-        // Under the writer lock, nothing changes a record between its read and re-seal.
-        let sled = self.sled("rotate_key")?;
-        let _writer = sled.writer();
-        let engine = &sled.engine;
-        let source = match tree {
-            TreeId::Vaults => &engine.vaults,
-            _ => &engine.credentials,
+        let batch = self.backend().reads()?.scan(table, after, BATCH)?;
+        let last = match batch.last() {
+            Some((key, _)) if batch.len() == BATCH => Some(key.clone()),
+            _ => None,
         };
-        let start = after.map_or(Bound::Unbounded, Bound::Excluded);
-        let mut set = WriteSet::default();
-        let (mut read, mut last) = (0, None);
-        for item in source.range::<&[u8], _>((start, Bound::Unbounded)) {
-            let (key, bytes) = item?;
-            read += 1;
-            last = Some(key.to_vec());
-            if tree == TreeId::Credentials {
-                self.reseal_credential(&keys, &key, &bytes, previous.id, &mut set, &mut counts)?;
-            } else if signed_key_id(&bytes) == Some(previous.id) {
-                match resign(&bytes, &keys, &keys.current, &key) {
-                    Some(again) => set.put(tree, key.to_vec(), again),
-                    None => counts.unreadable += 1,
+        // Each row is read again inside the transaction: what is re-signed is what is
+        // stored when it commits.
+        let counts = self.transact(|tx| {
+            let mut counts = Resealed::default();
+            for (row, _) in &batch {
+                let handle = self.for_account(&row.account);
+                match &row.item {
+                    RowItem::Vault => {
+                        handle.resign_vault(tx, &keys, row.vault, previous.id, &mut counts)?
+                    }
+                    RowItem::Credential(id) => handle.reseal_credential(
+                        tx,
+                        &keys,
+                        row.vault,
+                        *id,
+                        previous.id,
+                        &mut counts,
+                    )?,
+                    RowItem::Token(_) => {}
                 }
             }
-            if read == BATCH {
-                break;
+            Ok(counts)
+        })?;
+        Ok((counts, last))
+    }
+
+    /// Re-signs one vault record if the previous key signed it.
+    fn resign_vault(
+        &self,
+        tx: &mut dyn Writes,
+        keys: &Keyring,
+        vault: RawId,
+        previous: u32,
+        counts: &mut Resealed,
+    ) -> Result<()> {
+        let Some(bytes) = tx.vault(&self.account, vault)? else {
+            return Ok(());
+        };
+        if signed_key_id(&bytes) != Some(previous) {
+            return Ok(());
+        }
+        match self.decode_vault(keys, vault, &bytes) {
+            Ok(record) => self.put_vault(tx, keys, vault, &record),
+            Err(_) => {
+                counts.unreadable += 1;
+                Ok(())
             }
         }
-        engine.apply(&set)?;
-        Ok((counts, if read == BATCH { last } else { None }))
     }
 
     /// Re-signs one credential record and re-seals its token entry's secrets.
     fn reseal_credential(
         &self,
+        tx: &mut dyn Writes,
         keys: &Keyring,
-        key: &[u8],
-        bytes: &[u8],
+        vault: RawId,
+        id: RawId,
         previous: u32,
-        set: &mut WriteSet,
         counts: &mut Resealed,
     ) -> Result<()> {
-        let Some((account, vault, id)) = Account::split_credential_key(key) else {
+        let Some(bytes) = tx.credential(&self.account, vault, id)? else {
+            return Ok(());
+        };
+        let Ok(record) = self.decode_credential(keys, vault, id, &bytes) else {
             counts.unreadable += 1;
             return Ok(());
         };
-        let handle = self.for_account(&account);
-        let Ok(record) = decode_signed::<CredentialRecord>(bytes, keys, key, String::new) else {
-            counts.unreadable += 1;
-            return Ok(());
-        };
-        if signed_key_id(bytes) == Some(previous) {
-            set.put(
-                TreeId::Credentials,
-                key.to_vec(),
-                handle.credential_bytes(keys, vault, id, &record)?,
-            );
+        if signed_key_id(&bytes) == Some(previous) {
+            self.put_credential(tx, keys, vault, id, &record)?;
         }
         if !record.is_active() {
             return Ok(());
         }
-        let entry =
-            match handle.read_token_entry(&mut *self.backend().reads()?, vault, &record.lookup_url)
-            {
-                Ok(Some(entry)) if entry.credential_id == id.bytes() => entry,
-                Ok(_) => return Ok(()),
-                Err(_) => {
-                    counts.unreadable += 1;
-                    return Ok(());
-                }
-            };
+        let entry = match self.read_token_entry(tx, vault, &record.lookup_url) {
+            Ok(Some(entry)) if entry.credential_id == id.bytes() => entry,
+            Ok(_) => return Ok(()),
+            Err(_) => {
+                counts.unreadable += 1;
+                return Ok(());
+            }
+        };
         let mut again = entry.clone();
         let fields = [
             (SecretField::AccessToken, Some(&mut again.access_token)),
@@ -249,9 +264,9 @@ impl VaultStore {
             let Some(sealed) = sealed.filter(|s| s.key_id == previous) else {
                 continue;
             };
-            match handle.open_secret(keys, vault, id, &record, field, sealed) {
+            match self.open_secret(keys, vault, id, &record, field, sealed) {
                 Ok(secret) => {
-                    *sealed = handle.seal_secret(keys, vault, id, &record, field, &secret)?;
+                    *sealed = self.seal_secret(keys, vault, id, &record, field, &secret)?;
                     changed = true;
                 }
                 Err(_) => counts.unreadable += 1,
@@ -259,11 +274,7 @@ impl VaultStore {
         }
         if changed {
             counts.resealed += 1;
-            set.put(
-                TreeId::Tokens,
-                handle.account.token(vault, &record.lookup_url),
-                encode_as(V2, &again)?,
-            );
+            self.put_token(tx, vault, &record.lookup_url, &again)?;
         }
         Ok(())
     }

@@ -3,13 +3,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::backend::{RowItem, RowKey, Table, Value};
 use crate::codec::{decode, decode_as, decode_signed, V2};
 use crate::error::Result;
 use crate::id::{Kind, RawId};
 use crate::layout::{index_key, Account};
 use crate::records::{CredentialRecord, IndexEntry, SecretField, TokenEntry, VaultRecord};
 use crate::seal::Keyring;
-use crate::store::VaultStore;
+use crate::store::{Storage, VaultStore};
 
 /// What [`VaultStore::verify`] found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -45,15 +46,21 @@ impl VaultStore {
     /// # Errors
     /// Only if the storage engine fails to read; damage is reported in the report.
     pub fn verify(&self) -> Result<VerifyReport> {
-        let engine = &self.sled("verify")?.engine;
         let mut report = VerifyReport::default();
         let mut problem = |text: String| report.problems.push(text);
-        let mut all = read_index(&engine.list_all, "list_all", &mut problem)?;
-        let mut active = read_index(&engine.list_active, "list_active", &mut problem)?;
+        // sled keeps its own list indexes; PostgreSQL's are the database's business.
+        let mut indexes = match &self.inner.storage {
+            Storage::Sled(sled) => Some((
+                read_index(&sled.engine.list_all, "list_all", &mut problem)?,
+                read_index(&sled.engine.list_active, "list_active", &mut problem)?,
+            )),
+            #[cfg(feature = "postgres")]
+            Storage::Postgres(_) => None,
+        };
         let keys = self.keys();
         let mut tokens: BTreeMap<Vec<u8>, TokenEntry> = BTreeMap::new();
-        for item in engine.tokens.iter() {
-            let (key, bytes) = item?;
+        for (row, bytes) in self.walk(Table::Tokens)? {
+            let key = place_of(&row);
             match decode_as::<TokenEntry>(V2, &bytes, || token_name(&key)) {
                 Ok(entry) => drop(tokens.insert(key.to_vec(), entry)),
                 Err(e) => problem(e.to_string()),
@@ -62,8 +69,8 @@ impl VaultStore {
 
         let mut active_counts: BTreeMap<Vec<u8>, u32> = BTreeMap::new();
         let mut vault_keys = BTreeSet::new();
-        for item in engine.vaults.iter() {
-            let (key, bytes) = item?;
+        for (row, bytes) in self.walk(Table::Vaults)? {
+            let key = place_of(&row);
             report.vaults += 1;
             let Some((account, id)) = Account::split_vault_key(&key) else {
                 problem("a vault key is malformed".into());
@@ -75,16 +82,17 @@ impl VaultStore {
                 Ok(record) => {
                     let scope = Account::new(&account).vault_scope();
                     let expect = record.index_entry();
-                    check_index(
-                        &mut all,
-                        &mut active,
-                        &scope,
-                        id,
-                        &expect,
-                        record.is_active(),
-                        &name,
-                        &mut problem,
-                    );
+                    check_time(id, &expect, &name, &mut problem);
+                    if let Some((all, active)) = &mut indexes {
+                        let item = (
+                            scope.as_slice(),
+                            id,
+                            &expect,
+                            record.is_active(),
+                            name.as_str(),
+                        );
+                        check_index(all, active, item, &mut problem);
+                    }
                     active_counts.insert(key.to_vec(), record.active_credentials);
                 }
                 Err(e) => problem(e.to_string()),
@@ -92,8 +100,8 @@ impl VaultStore {
         }
 
         let mut counted: BTreeMap<Vec<u8>, u32> = BTreeMap::new();
-        for item in engine.credentials.iter() {
-            let (key, bytes) = item?;
+        for (row, bytes) in self.walk(Table::Credentials)? {
+            let key = place_of(&row);
             report.credentials += 1;
             let Some((account_name, vault, id)) = Account::split_credential_key(&key) else {
                 problem("a credential key is malformed".into());
@@ -116,16 +124,18 @@ impl VaultStore {
                 }
             };
             let scope = account.credential_scope(vault);
-            check_index(
-                &mut all,
-                &mut active,
-                &scope,
-                id,
-                &record.index_entry(),
-                record.is_active(),
-                &name,
-                &mut problem,
-            );
+            let expect = record.index_entry();
+            check_time(id, &expect, &name, &mut problem);
+            if let Some((all, active)) = &mut indexes {
+                let item = (
+                    scope.as_slice(),
+                    id,
+                    &expect,
+                    record.is_active(),
+                    name.as_str(),
+                );
+                check_index(all, active, item, &mut problem);
+            }
             if crate::validate::mcp_server_url("", &record.mcp_server_url)
                 .ok()
                 .as_ref()
@@ -186,14 +196,51 @@ impl VaultStore {
                 ));
             }
         }
-        for (tree, left) in [("list_all", all), ("list_active", active)] {
-            for _ in left {
-                problem(format!(
-                    "{tree} has an entry for an item that does not exist"
-                ));
+        if let Some((all, active)) = indexes {
+            for (tree, left) in [("list_all", all), ("list_active", active)] {
+                for _ in left {
+                    problem(format!(
+                        "{tree} has an entry for an item that does not exist"
+                    ));
+                }
             }
         }
         Ok(report)
+    }
+
+    /// Every row of a table, every account, read in batches.
+    pub(crate) fn walk(&self, table: Table) -> Result<Vec<(RowKey, Value)>> {
+        const BATCH: usize = 1024;
+        let mut rows: Vec<(RowKey, Value)> = Vec::new();
+        loop {
+            let after = rows.last().map(|(key, _)| key);
+            let batch = self.backend().reads()?.scan(table, after, BATCH)?;
+            let done = batch.len() < BATCH;
+            rows.extend(batch);
+            if done {
+                return Ok(rows);
+            }
+        }
+    }
+}
+
+/// The canonical bytes of a row's place (the sled key, and the signed records'
+/// associated data on every backend).
+fn place_of(row: &RowKey) -> Vec<u8> {
+    let account = Account::new(&row.account);
+    match &row.item {
+        RowItem::Vault => account.vault(row.vault),
+        RowItem::Credential(id) => account.credential(row.vault, *id),
+        RowItem::Token(url) => account.token(row.vault, url),
+    }
+}
+
+/// An item's `created_at` agrees with the time in its id.
+fn check_time(id: RawId, expect: &IndexEntry, name: &str, problem: &mut impl FnMut(String)) {
+    if expect.created_at / 1000 != id.millis() {
+        problem(format!(
+            "{name}: created_at does not match the time in its id"
+        ));
     }
 }
 
@@ -256,25 +303,18 @@ fn item_name(key: &[u8]) -> String {
     item.unwrap_or_else(|| "a malformed key".to_owned())
 }
 
-/// Checks (and takes out of the maps) an item's index entries: in `list_all` always, in
-/// `list_active` exactly when active, each with the record's time and name.
-#[allow(clippy::too_many_arguments)]
+/// An item as its list index entries should show it: (scope, id, entry, active, name).
+type Indexed<'a> = (&'a [u8], RawId, &'a IndexEntry, bool, &'a str);
+
+/// Checks (and takes out of the maps) an item's sled index entries: in `list_all`
+/// always, in `list_active` exactly when active, each with the record's time and name.
 fn check_index(
     all: &mut IndexMap,
     active: &mut IndexMap,
-    scope: &[u8],
-    id: RawId,
-    expect: &IndexEntry,
-    is_active: bool,
-    name: &str,
+    (scope, id, expect, is_active, name): Indexed<'_>,
     problem: &mut impl FnMut(String),
 ) {
     let key = index_key(scope, id);
-    if expect.created_at / 1000 != id.millis() {
-        problem(format!(
-            "{name}: created_at does not match the time in its id"
-        ));
-    }
     match all.remove(&key) {
         Some(entry) if &entry == expect => {}
         Some(_) => problem(format!("{name}: its list_all entry is stale")),

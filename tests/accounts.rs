@@ -4,9 +4,8 @@ mod common;
 use common::*;
 use vaultstore::{ListParams, UpdateVault, DEFAULT_ACCOUNT};
 
-#[test]
-fn accounts_are_fully_isolated() {
-    let (_dir, store) = store();
+fn accounts_are_fully_isolated(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let acme = store.account("acme").expect("account");
     let globex = store.account("globex").expect("account");
     let mine = vault_with(&acme, "mine", "https://s.example/mcp", "acme-token");
@@ -89,18 +88,16 @@ fn accounts_are_fully_isolated() {
     );
 }
 
-#[test]
-fn the_default_handle_is_the_default_account() {
-    let (_dir, store) = store();
+fn the_default_handle_is_the_default_account(backend: &Backend) {
+    let (_dir, store) = backend.store();
     assert_eq!(store.account_name(), DEFAULT_ACCOUNT);
     let v = vault(&store, "v");
     let same = store.account(DEFAULT_ACCOUNT).expect("account");
     assert!(same.get_vault(&v.id).is_ok());
 }
 
-#[test]
-fn account_names_are_validated() {
-    let (_dir, store) = store();
+fn account_names_are_validated(backend: &Backend) {
+    let (_dir, store) = backend.store();
     for bad in ["", "has space", "slash/y", &"a".repeat(65)] {
         let err = store.account(bad).expect_err(bad);
         assert_eq!(
@@ -109,3 +106,9 @@ fn account_names_are_validated() {
         );
     }
 }
+
+conformance!(
+    accounts_are_fully_isolated,
+    the_default_handle_is_the_default_account,
+    account_names_are_validated,
+);

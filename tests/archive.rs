@@ -5,9 +5,8 @@ mod common;
 use common::*;
 use vaultstore::{ListParams, Status, UpdateVault};
 
-#[test]
-fn archiving_a_vault_archives_its_credentials_and_erases_tokens() {
-    let (_dir, store) = store();
+fn archiving_a_vault_archives_its_credentials_and_erases_tokens(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let v = vault_with(&store, "v", "https://a.example/mcp", "token-a");
     let b = store
         .add_credential(&v.id, credential("https://b.example/mcp", "token-b"))
@@ -52,9 +51,8 @@ fn archiving_a_vault_archives_its_credentials_and_erases_tokens() {
     assert!(store.verify().expect("verify").is_ok());
 }
 
-#[test]
-fn archiving_twice_conflicts() {
-    let (_dir, store) = store();
+fn archiving_twice_conflicts(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let v = vault(&store, "v");
     store.archive_vault(&v.id).expect("archive");
     let err = store.archive_vault(&v.id).expect_err("twice");
@@ -66,9 +64,8 @@ fn archiving_twice_conflicts() {
     assert_eq!(err.api_type(), "conflict_error");
 }
 
-#[test]
-fn an_archived_vault_takes_no_credentials_updates_or_sessions() {
-    let (_dir, store) = store();
+fn an_archived_vault_takes_no_credentials_updates_or_sessions(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let v = vault(&store, "v");
     store.archive_vault(&v.id).expect("archive");
     let err = store
@@ -94,9 +91,8 @@ fn an_archived_vault_takes_no_credentials_updates_or_sessions() {
     );
 }
 
-#[test]
-fn archiving_a_credential_frees_its_url_and_its_slot() {
-    let (_dir, store) = store();
+fn archiving_a_credential_frees_its_url_and_its_slot(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let v = vault_with(&store, "v", "https://a.example/mcp", "old");
     let cred = v.credentials.as_ref().expect("creds")[0].id.clone();
     let err = store
@@ -142,3 +138,10 @@ fn the_active_credential_limit_counts_only_active_ones() {
         .add_credential(&v.id, credential("https://d.example/", "t"))
         .expect("a slot is free again");
 }
+
+conformance!(
+    archiving_a_vault_archives_its_credentials_and_erases_tokens,
+    archiving_twice_conflicts,
+    an_archived_vault_takes_no_credentials_updates_or_sessions,
+    archiving_a_credential_frees_its_url_and_its_slot,
+);

@@ -2,12 +2,14 @@
 //! repeats an item, keeps newest-first order, and never skips an item that existed
 //! (and stayed active) throughout.
 
+mod common;
 mod common_robust;
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use common::Backend;
 use common_robust::*;
 use rand::seq::SliceRandom;
 use vaultstore::{ListParams, VaultStore};
@@ -33,10 +35,8 @@ fn page_through(store: &VaultStore, include_archived: bool) -> Vec<String> {
     }
 }
 
-#[test]
-fn paging_during_inserts_and_archives_never_repeats_or_skips() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(dir.path());
+fn paging_during_inserts_and_archives_never_repeats_or_skips(backend: &Backend) {
+    let (_place, store) = backend.store();
     let url = "https://a.example/mcp";
     let preloaded: Vec<String> = (0..PRELOADED)
         .map(|i| create_vault(&store, &format!("p{i}"), &[(url, "fake-token")]).id)
@@ -92,3 +92,5 @@ fn paging_during_inserts_and_archives_never_repeats_or_skips() {
         }
     }
 }
+
+conformance!(paging_during_inserts_and_archives_never_repeats_or_skips);

@@ -6,9 +6,8 @@ use common::*;
 use std::collections::BTreeMap;
 use vaultstore::{CreateVault, ListParams};
 
-#[test]
-fn an_empty_vault_is_created_listed_and_takes_credentials_later() {
-    let (_dir, store) = store();
+fn an_empty_vault_is_created_listed_and_takes_credentials_later(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let mut metadata = BTreeMap::new();
     metadata.insert("team".to_owned(), "infra".to_owned());
     let vault = store
@@ -28,9 +27,8 @@ fn an_empty_vault_is_created_listed_and_takes_credentials_later() {
     );
 }
 
-#[test]
-fn empty_vaults_still_check_their_fields_and_create_vault_still_refuses_none() {
-    let (_dir, store) = store();
+fn empty_vaults_still_check_their_fields_and_create_vault_still_refuses_none(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let err = store
         .create_empty_vault("", BTreeMap::new())
         .expect_err("blank name");
@@ -43,3 +41,8 @@ fn empty_vaults_still_check_their_fields_and_create_vault_still_refuses_none() {
         "At least one credential is required when creating a vault."
     );
 }
+
+conformance!(
+    an_empty_vault_is_created_listed_and_takes_credentials_later,
+    empty_vaults_still_check_their_fields_and_create_vault_still_refuses_none,
+);

@@ -8,9 +8,8 @@ use vaultstore::{CreateCredential, CreateVault, ListParams, Protocol, Status};
 /// The hosted API's create-vault example, as its documentation shows it.
 const SEED_BODY: &str = include_str!("data/seed_create_vault.json");
 
-#[test]
-fn the_seed_request_creates_the_seed_answer() {
-    let (_dir, store) = store();
+fn the_seed_request_creates_the_seed_answer(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let vault = store
         .create_vault(CreateVault::from_json(SEED_BODY).expect("parses"))
         .expect("creates");
@@ -40,9 +39,8 @@ fn the_seed_request_creates_the_seed_answer() {
     );
 }
 
-#[test]
-fn the_guide_example_with_metadata_round_trips_through_get() {
-    let (_dir, store) = store();
+fn the_guide_example_with_metadata_round_trips_through_get(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let req = CreateVault::new("env", vec![credential("https://a.example/mcp", "t")])
         .with_metadata("team", "infra")
         .with_metadata("env", "prod");
@@ -162,9 +160,8 @@ fn each_field_rule_names_its_field() {
     }
 }
 
-#[test]
-fn limits_are_inclusive() {
-    let (_dir, store) = store();
+fn limits_are_inclusive(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let mut req = CreateVault::new(
         "n".repeat(255),
         vec![credential("https://a.example/", &"t".repeat(8192))],
@@ -228,3 +225,9 @@ fn a_bad_json_body_names_the_field() {
         assert_eq!(err.field(), Some(field), "{err}");
     }
 }
+
+conformance!(
+    the_seed_request_creates_the_seed_answer,
+    the_guide_example_with_metadata_round_trips_through_get,
+    limits_are_inclusive,
+);

@@ -5,9 +5,8 @@ mod common;
 use common::*;
 use vaultstore::{DeletedObject, ListParams};
 
-#[test]
-fn deleting_a_vault_removes_it_and_everything_in_it() {
-    let (_dir, store) = store();
+fn deleting_a_vault_removes_it_and_everything_in_it(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let keep = vault(&store, "keep");
     let v = vault(&store, "gone");
     let extra = store
@@ -48,9 +47,8 @@ fn deleting_a_vault_removes_it_and_everything_in_it() {
     );
 }
 
-#[test]
-fn archived_vaults_can_be_deleted() {
-    let (_dir, store) = store();
+fn archived_vaults_can_be_deleted(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let v = vault(&store, "v");
     store.archive_vault(&v.id).expect("archive");
     store.delete_vault(&v.id).expect("delete");
@@ -58,9 +56,8 @@ fn archived_vaults_can_be_deleted() {
     assert_eq!(store.verify().expect("verify").vaults, 0);
 }
 
-#[test]
-fn deleting_a_credential_answers_and_erases() {
-    let (_dir, store) = store();
+fn deleting_a_credential_answers_and_erases(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let v = vault_with(&store, "v", "https://a.example/mcp", "secret-a");
     let cred = v.credentials.as_ref().expect("creds")[0].id.clone();
     let deleted = store.delete_credential(&v.id, &cred).expect("delete");
@@ -85,9 +82,8 @@ fn deleting_a_credential_answers_and_erases() {
     assert!(store.verify().expect("verify").is_ok());
 }
 
-#[test]
-fn not_found_names_the_right_object() {
-    let (_dir, store) = store();
+fn not_found_names_the_right_object(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let v = vault(&store, "v");
     let cred = v.credentials.as_ref().expect("creds")[0].id.clone();
     let missing_vault = format!("vault_{}", "0".repeat(32));
@@ -109,3 +105,10 @@ fn not_found_names_the_right_object() {
         );
     }
 }
+
+conformance!(
+    deleting_a_vault_removes_it_and_everything_in_it,
+    archived_vaults_can_be_deleted,
+    deleting_a_credential_answers_and_erases,
+    not_found_names_the_right_object,
+);

@@ -6,9 +6,8 @@ use chrono::Duration;
 use common::*;
 use vaultstore::ListParams;
 
-#[test]
-fn name_is_a_case_insensitive_substring() {
-    let (_dir, store) = store();
+fn name_is_a_case_insensitive_substring(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let a = vault(&store, "Prod-GitHub");
     let _ = vault(&store, "staging-jira");
     let c = vault(&store, "github-dev");
@@ -39,9 +38,8 @@ fn name_is_a_case_insensitive_substring() {
     assert!(!page.has_more);
 }
 
-#[test]
-fn credential_name_searches_the_url() {
-    let (_dir, store) = store();
+fn credential_name_searches_the_url(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let v = vault_with(&store, "v", "https://mcp.GitHub.com/sse", "t");
     store
         .add_credential(&v.id, credential("https://jira.example.com/mcp", "t"))
@@ -59,9 +57,8 @@ fn credential_name_searches_the_url() {
     assert_eq!(page.data[0].mcp_server_url, "https://mcp.GitHub.com/sse");
 }
 
-#[test]
-fn archived_items_show_only_when_asked() {
-    let (_dir, store) = store();
+fn archived_items_show_only_when_asked(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let a = vault(&store, "a");
     let b = vault(&store, "b");
     store.archive_vault(&a.id).expect("archive");
@@ -94,9 +91,8 @@ fn archived_items_show_only_when_asked() {
     assert_eq!(ids(&with.data), vec![cred]);
 }
 
-#[test]
-fn created_at_bounds_are_inclusive() {
-    let (_dir, store) = store();
+fn created_at_bounds_are_inclusive(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let made: Vec<_> = (0..5).map(|i| vault(&store, &format!("v{i}"))).collect();
     let at = |i: usize| made[i].created_at;
     let page = store
@@ -141,9 +137,8 @@ fn created_at_bounds_are_inclusive() {
     );
 }
 
-#[test]
-fn gte_after_lte_is_refused() {
-    let (_dir, store) = store();
+fn gte_after_lte_is_refused(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let now = chrono::Utc::now();
     let err = store
         .list_vaults(&ListParams {
@@ -157,3 +152,11 @@ fn gte_after_lte_is_refused() {
         ("invalid_request_error", Some("created_at[gte]"))
     );
 }
+
+conformance!(
+    name_is_a_case_insensitive_substring,
+    credential_name_searches_the_url,
+    archived_items_show_only_when_asked,
+    created_at_bounds_are_inclusive,
+    gte_after_lte_is_refused,
+);

@@ -15,9 +15,8 @@ fn is_micro_timestamp(v: &Value) -> bool {
         && s[20..26].bytes().all(|b| b.is_ascii_digit())
 }
 
-#[test]
-fn a_created_vault_has_exactly_the_api_fields() {
-    let (_dir, store) = store();
+fn a_created_vault_has_exactly_the_api_fields(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let vault = vault(&store, "github");
     let v = serde_json::to_value(&vault).expect("serializes");
     let keys: Vec<&str> = v
@@ -71,9 +70,8 @@ fn a_created_vault_has_exactly_the_api_fields() {
     assert!(is_micro_timestamp(&c["updated_at"]));
 }
 
-#[test]
-fn archived_at_appears_only_once_archived_and_lists_carry_no_credentials() {
-    let (_dir, store) = store();
+fn archived_at_appears_only_once_archived_and_lists_carry_no_credentials(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let vault = vault(&store, "jira");
     let listed = serde_json::to_value(store.list_vaults(&ListParams::default()).expect("list"))
         .expect("json");
@@ -90,9 +88,8 @@ fn archived_at_appears_only_once_archived_and_lists_carry_no_credentials() {
     assert!(is_micro_timestamp(&cred["archived_at"]));
 }
 
-#[test]
-fn pages_and_deletes_have_the_api_shape() {
-    let (_dir, store) = store();
+fn pages_and_deletes_have_the_api_shape(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let empty = serde_json::to_value(store.list_vaults(&ListParams::default()).expect("list"))
         .expect("json");
     assert_eq!(
@@ -113,9 +110,8 @@ fn pages_and_deletes_have_the_api_shape() {
     );
 }
 
-#[test]
-fn errors_have_the_api_envelope() {
-    let (_dir, store) = store();
+fn errors_have_the_api_envelope(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let err = store.get_vault("vault_nope").expect_err("unknown");
     assert_eq!(
         err.envelope(),
@@ -123,11 +119,18 @@ fn errors_have_the_api_envelope() {
     );
 }
 
-#[test]
-fn answers_deserialize_back() {
-    let (_dir, store) = store();
+fn answers_deserialize_back(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let vault = vault(&store, "round-trip");
     let text = serde_json::to_string(&vault).expect("serializes");
     let back: vaultstore::Vault = serde_json::from_str(&text).expect("deserializes");
     assert_eq!(back, vault);
 }
+
+conformance!(
+    a_created_vault_has_exactly_the_api_fields,
+    archived_at_appears_only_once_archived_and_lists_carry_no_credentials,
+    pages_and_deletes_have_the_api_shape,
+    errors_have_the_api_envelope,
+    answers_deserialize_back,
+);

@@ -162,17 +162,18 @@ fn outcome<T>(r: &Result<T, vaultstore::Error>) -> Result<(), &'static str> {
     r.as_ref().map(|_| ()).map_err(|e| e.api_type())
 }
 
-fn open_store(dir: &tempfile::TempDir) -> VaultStore {
-    VaultStore::builder(dir.path())
+fn open_store(backend: &Backend, place: &Place) -> VaultStore {
+    backend
+        .builder(place)
         .key(MasterKey::from_bytes(KEY))
         .max_active_credentials(MAX_ACTIVE as u32)
         .open()
         .expect("open")
 }
 
-fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
-    let dir = tempfile::tempdir().expect("dir");
-    let mut root = Some(open_store(&dir));
+fn run(backend: &Backend, ops: Vec<Op>) -> Result<(), TestCaseError> {
+    let place = backend.place();
+    let mut root = Some(open_store(backend, &place));
     let mut m = Model::default();
     for op in ops {
         let handles: Vec<VaultStore> = ACCOUNTS
@@ -434,7 +435,7 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             Op::Reopen => {
                 drop(handles);
                 drop(root.take());
-                root = Some(open_store(&dir));
+                root = Some(open_store(backend, &place));
             }
         }
         let store = root.as_ref().expect("open");
@@ -456,7 +457,16 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
     #[test]
-    fn the_store_behaves_like_the_model(ops in prop::collection::vec(op(), 1..40)) {
-        run(ops)?;
+    fn the_store_behaves_like_the_model_on_sled(ops in prop::collection::vec(op(), 1..40)) {
+        run(&Backend::Sled, ops)?;
+    }
+}
+
+#[cfg(feature = "postgres")]
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #[test]
+    fn the_store_behaves_like_the_model_on_postgres(ops in prop::collection::vec(op(), 1..40)) {
+        run(&Backend::Postgres, ops)?;
     }
 }

@@ -3,11 +3,13 @@
 //! is stored durably before the token is returned, one request per credential at a
 //! time, failures classified and recorded on the credential.
 
+mod common;
 mod oauth_support;
 
 use std::time::Duration;
 
 use chrono::Utc;
+use common::{Backend, Place};
 use oauth_support::TokenServer;
 use vaultstore::secrecy::{ExposeSecret, SecretString};
 use vaultstore::{
@@ -22,8 +24,9 @@ fn secret(text: &str) -> SecretString {
     SecretString::from(text.to_owned())
 }
 
-fn open(dir: &std::path::Path) -> VaultStore {
-    VaultStore::builder(dir)
+fn open(backend: &Backend, place: &Place) -> VaultStore {
+    backend
+        .builder(place)
         .key(MasterKey::from_bytes(KEY))
         .token_refresher(HttpRefresher::with_timeouts(
             Duration::from_secs(2),
@@ -80,11 +83,10 @@ fn json(cred: &VaultCredential) -> serde_json::Value {
     serde_json::to_value(cred).expect("json")
 }
 
-#[test]
-fn a_fresh_token_is_handed_out_without_a_request() {
+fn a_fresh_token_is_handed_out_without_a_request(backend: &Backend) {
     let server = TokenServer::start("refresh-0");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(dir.path());
+    let place = backend.place();
+    let store = open(backend, &place);
     let (vault, _) = create(&store, oauth(&server, 3600, ClientAuth::None));
     assert_eq!(
         lookup(&store, &vault).expect("lookup").as_deref(),
@@ -93,12 +95,11 @@ fn a_fresh_token_is_handed_out_without_a_request() {
     assert_eq!(server.request_count(), 0);
 }
 
-#[test]
-fn an_expiring_token_is_refreshed_stored_and_then_served_from_the_store() {
+fn an_expiring_token_is_refreshed_stored_and_then_served_from_the_store(backend: &Backend) {
     let server = TokenServer::start("refresh-0");
     server.set_granted_scope("read");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(dir.path());
+    let place = backend.place();
+    let store = open(backend, &place);
     // 30 s left, inside the default 60 s margin.
     let (vault, cred) = create(&store, oauth(&server, 30, ClientAuth::None));
     let before = Utc::now();
@@ -141,20 +142,19 @@ fn an_expiring_token_is_refreshed_stored_and_then_served_from_the_store() {
     assert_eq!(server.request_count(), 1);
 }
 
-#[test]
-fn the_rotated_refresh_token_survives_a_reopen() {
+fn the_rotated_refresh_token_survives_a_reopen(backend: &Backend) {
     let server = TokenServer::start("refresh-0");
     // Every answer expires inside the margin, so every lookup refreshes.
     server.set_expires_in(Some(30));
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(dir.path());
+    let place = backend.place();
+    let store = open(backend, &place);
     let (vault, _) = create(&store, oauth(&server, 30, ClientAuth::None));
     assert_eq!(
         lookup(&store, &vault).expect("first").as_deref(),
         Some("access-1")
     );
     drop(store);
-    let store = open(dir.path());
+    let store = open(backend, &place);
     // The server revokes the family if refresh-0 is spent again: the store must send
     // refresh-1, the rotated one it saved.
     assert_eq!(
@@ -165,12 +165,11 @@ fn the_rotated_refresh_token_survives_a_reopen() {
     assert_eq!(seen[1].form["refresh_token"], "refresh-1");
 }
 
-#[test]
-fn sixteen_threads_on_one_expiring_credential_make_one_request() {
+fn sixteen_threads_on_one_expiring_credential_make_one_request(backend: &Backend) {
     let server = TokenServer::start("refresh-0");
     server.set_delay(Duration::from_millis(200));
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(dir.path());
+    let place = backend.place();
+    let store = open(backend, &place);
     let (vault, _) = create(&store, oauth(&server, 10, ClientAuth::None));
     let session = store.session(&[&vault]).expect("session");
     let tokens: Vec<String> = std::thread::scope(|s| {
@@ -195,11 +194,10 @@ fn sixteen_threads_on_one_expiring_credential_make_one_request() {
     assert!(tokens.iter().all(|t| t == "access-1"), "{tokens:?}");
 }
 
-#[test]
-fn a_refused_refresh_token_needs_a_new_login_and_never_yields_the_stale_token() {
+fn a_refused_refresh_token_needs_a_new_login_and_never_yields_the_stale_token(backend: &Backend) {
     let server = TokenServer::start("some-other-token");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(dir.path());
+    let place = backend.place();
+    let store = open(backend, &place);
     let (vault, cred) = create(&store, oauth(&server, 10, ClientAuth::None));
     let (code, reauth, message) = refresh_error(lookup(&store, &vault));
     assert_eq!(code, "invalid_grant");
@@ -261,12 +259,11 @@ fn a_refused_refresh_token_needs_a_new_login_and_never_yields_the_stale_token() 
     assert_eq!(server.requests()[1].form["refresh_token"], "refresh-new");
 }
 
-#[test]
-fn a_server_error_keeps_the_refresh_token_and_backs_off() {
+fn a_server_error_keeps_the_refresh_token_and_backs_off(backend: &Backend) {
     let server = TokenServer::start("refresh-0");
     server.script(503, "{}");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(dir.path());
+    let place = backend.place();
+    let store = open(backend, &place);
     let (vault, cred) = create(&store, oauth(&server, 10, ClientAuth::None));
     let (code, reauth, _) = refresh_error(lookup(&store, &vault));
     assert_eq!((code.as_str(), reauth), ("server_error", false));
@@ -288,12 +285,11 @@ fn a_server_error_keeps_the_refresh_token_and_backs_off() {
     assert_eq!(server.requests()[1].form["refresh_token"], "refresh-0");
 }
 
-#[test]
-fn a_timeout_is_transient_and_names_the_credential() {
+fn a_timeout_is_transient_and_names_the_credential(backend: &Backend) {
     let server = TokenServer::start("refresh-0");
     server.set_delay(Duration::from_secs(4));
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(dir.path());
+    let place = backend.place();
+    let store = open(backend, &place);
     let (vault, cred) = create(&store, oauth(&server, 10, ClientAuth::None));
     let err = store
         .session(&[&vault])
@@ -312,8 +308,7 @@ fn a_timeout_is_transient_and_names_the_credential() {
     assert_eq!((code.as_str(), needs_reauthorization), ("timeout", false));
 }
 
-#[test]
-fn client_secret_basic_and_post_send_the_secret_one_way_each() {
+fn client_secret_basic_and_post_send_the_secret_one_way_each(backend: &Backend) {
     for (auth, basic) in [
         (
             ClientAuth::ClientSecretBasic(secret("s3cret with space")),
@@ -326,8 +321,8 @@ fn client_secret_basic_and_post_send_the_secret_one_way_each() {
     ] {
         let server = TokenServer::start("refresh-0");
         server.require_client_secret("s3cret with space");
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = open(dir.path());
+        let place = backend.place();
+        let store = open(backend, &place);
         let (vault, _) = create(&store, oauth(&server, 10, auth));
         assert_eq!(
             lookup(&store, &vault).expect("lookup").as_deref(),
@@ -340,12 +335,11 @@ fn client_secret_basic_and_post_send_the_secret_one_way_each() {
     }
 }
 
-#[test]
-fn a_wrong_client_secret_is_a_configuration_error_that_keeps_the_refresh_token() {
+fn a_wrong_client_secret_is_a_configuration_error_that_keeps_the_refresh_token(backend: &Backend) {
     let server = TokenServer::start("refresh-0");
     server.require_client_secret("right");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(dir.path());
+    let place = backend.place();
+    let store = open(backend, &place);
     let (vault, cred) = create(
         &store,
         oauth(&server, 10, ClientAuth::ClientSecretPost(secret("wrong"))),
@@ -368,10 +362,9 @@ fn a_wrong_client_secret_is_a_configuration_error_that_keeps_the_refresh_token()
     assert_eq!(server.requests()[1].form["refresh_token"], "refresh-0");
 }
 
-#[test]
-fn an_expired_token_without_refresh_settings_is_an_error_not_the_stale_token() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(dir.path());
+fn an_expired_token_without_refresh_settings_is_an_error_not_the_stale_token(backend: &Backend) {
+    let place = backend.place();
+    let store = open(backend, &place);
     let cred = CreateCredential::mcp_oauth(
         URL,
         Protocol::Sse,
@@ -382,10 +375,9 @@ fn an_expired_token_without_refresh_settings_is_an_error_not_the_stale_token() {
     assert_eq!((code.as_str(), reauth), ("no_refresh_token", true));
 }
 
-#[test]
-fn a_token_without_expiry_is_handed_out_as_it_is() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(dir.path());
+fn a_token_without_expiry_is_handed_out_as_it_is(backend: &Backend) {
+    let place = backend.place();
+    let store = open(backend, &place);
     let cred = CreateCredential::mcp_oauth(URL, Protocol::Sse, OAuthTokens::new(secret("forever")));
     let (vault, _) = create(&store, cred);
     assert_eq!(
@@ -394,10 +386,9 @@ fn a_token_without_expiry_is_handed_out_as_it_is() {
     );
 }
 
-#[test]
-fn token_endpoints_must_be_https_or_loopback_http() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(dir.path());
+fn token_endpoints_must_be_https_or_loopback_http(backend: &Backend) {
+    let place = backend.place();
+    let store = open(backend, &place);
     for (endpoint, ok) in [
         ("https://auth.example.com/token", true),
         ("http://127.0.0.1:8080/token", true),
@@ -431,3 +422,18 @@ fn token_endpoints_must_be_https_or_loopback_http() {
         }
     }
 }
+
+conformance!(
+    a_fresh_token_is_handed_out_without_a_request,
+    an_expiring_token_is_refreshed_stored_and_then_served_from_the_store,
+    the_rotated_refresh_token_survives_a_reopen,
+    sixteen_threads_on_one_expiring_credential_make_one_request,
+    a_refused_refresh_token_needs_a_new_login_and_never_yields_the_stale_token,
+    a_server_error_keeps_the_refresh_token_and_backs_off,
+    a_timeout_is_transient_and_names_the_credential,
+    client_secret_basic_and_post_send_the_secret_one_way_each,
+    a_wrong_client_secret_is_a_configuration_error_that_keeps_the_refresh_token,
+    an_expired_token_without_refresh_settings_is_an_error_not_the_stale_token,
+    a_token_without_expiry_is_handed_out_as_it_is,
+    token_endpoints_must_be_https_or_loopback_http,
+);

@@ -50,9 +50,8 @@ fn create_one(store: &vaultstore::VaultStore, body: &Value) -> Value {
     serde_json::to_value(&vault.credentials.expect("credentials")[0]).expect("json")
 }
 
-#[test]
-fn the_auth_shape_answers_every_non_secret_field_and_no_secret() {
-    let (_dir, store) = store();
+fn the_auth_shape_answers_every_non_secret_field_and_no_secret(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let answer = create_one(&store, &oauth_body());
     assert_no_secret(&answer.to_string());
     assert_eq!(answer["type"], "mcp_oauth");
@@ -82,9 +81,8 @@ fn the_auth_shape_answers_every_non_secret_field_and_no_secret() {
     );
 }
 
-#[test]
-fn the_flat_shape_takes_mcp_oauth_display_name_and_metadata() {
-    let (_dir, store) = store();
+fn the_flat_shape_takes_mcp_oauth_display_name_and_metadata(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let body = json!({
         "mcp_server_url": "https://mcp.example.com/sse",
         "protocol": "sse",
@@ -106,9 +104,8 @@ fn the_flat_shape_takes_mcp_oauth_display_name_and_metadata() {
     assert!(answer["refresh"].get("scope").is_none());
 }
 
-#[test]
-fn a_static_bearer_in_the_auth_shape_resolves() {
-    let (_dir, store) = store();
+fn a_static_bearer_in_the_auth_shape_resolves(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let body = json!({"auth": {"type": "static_bearer", "mcp_server_url": "https://a.example/mcp",
                                "token": "at-SECRET-1"}});
     let answer = create_one(&store, &body);
@@ -217,9 +214,8 @@ fn bad_bodies() -> Vec<(Value, &'static str, &'static str)> {
     ]
 }
 
-#[test]
-fn bad_bodies_name_the_path_and_rule_and_never_a_secret() {
-    let (_dir, store) = store();
+fn bad_bodies_name_the_path_and_rule_and_never_a_secret(backend: &Backend) {
+    let (_dir, store) = backend.store();
     for (body, field, words) in bad_bodies() {
         let err = CreateVault::from_json(&body.to_string())
             .and_then(|req| store.create_vault(req))
@@ -278,9 +274,8 @@ fn update(
     Ok(serde_json::to_value(cred).expect("json"))
 }
 
-#[test]
-fn update_changes_names_metadata_scope_and_secrets_in_place() {
-    let (_dir, store) = store();
+fn update_changes_names_metadata_scope_and_secrets_in_place(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let ids = oauth_vault(&store);
     let before = store.get_credential(&ids.0, &ids.1).expect("get");
     let answer = update(
@@ -319,9 +314,8 @@ fn vaultstore_time(cred: &vaultstore::VaultCredential) -> String {
         .to_owned()
 }
 
-#[test]
-fn update_refuses_what_cannot_change() {
-    let (_dir, store) = store();
+fn update_refuses_what_cannot_change(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let ids = oauth_vault(&store);
     let cases = [
         (
@@ -386,9 +380,8 @@ fn store_with_public_client() -> (
     (dir, (store, ids))
 }
 
-#[test]
-fn a_static_token_rotates_in_place() {
-    let (_dir, store) = store();
+fn a_static_token_rotates_in_place(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let vault = vault_with(&store, "v", "https://a.example/", "old-token");
     let id = vault.credentials.as_ref().expect("c")[0].id.clone();
     let ids = (vault.id.clone(), id);
@@ -407,3 +400,13 @@ fn a_static_token_rotates_in_place() {
     assert_eq!(token.expose_secret(), "new-token");
     assert!(store.verify().expect("verify").is_ok());
 }
+
+conformance!(
+    the_auth_shape_answers_every_non_secret_field_and_no_secret,
+    the_flat_shape_takes_mcp_oauth_display_name_and_metadata,
+    a_static_bearer_in_the_auth_shape_resolves,
+    bad_bodies_name_the_path_and_rule_and_never_a_secret,
+    update_changes_names_metadata_scope_and_secrets_in_place,
+    update_refuses_what_cannot_change,
+    a_static_token_rotates_in_place,
+);

@@ -35,9 +35,8 @@ fn walk_older(store: &vaultstore::VaultStore, limit: u32) -> Vec<Page<Vault>> {
     pages
 }
 
-#[test]
-fn pages_walk_every_item_newest_first_without_repeats() {
-    let (_dir, store) = store();
+fn pages_walk_every_item_newest_first_without_repeats(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let all = fill(&store, 23);
     let pages = walk_older(&store, 5);
     assert_eq!(pages.len(), 5);
@@ -58,9 +57,8 @@ fn pages_walk_every_item_newest_first_without_repeats() {
     );
 }
 
-#[test]
-fn before_id_pages_toward_newer_items() {
-    let (_dir, store) = store();
+fn before_id_pages_toward_newer_items(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let all = fill(&store, 10); // all[0] newest
     let page = store
         .list_vaults(&ListParams {
@@ -91,9 +89,8 @@ fn before_id_pages_toward_newer_items() {
     assert!(page.data.is_empty() && page.first_id.is_none() && !page.has_more);
 }
 
-#[test]
-fn limit_defaults_caps_and_refuses_zero() {
-    let (_dir, store) = store();
+fn limit_defaults_caps_and_refuses_zero(backend: &Backend) {
+    let (_dir, store) = backend.store();
     fill(&store, 105);
     assert_eq!(
         store
@@ -113,9 +110,8 @@ fn limit_defaults_caps_and_refuses_zero() {
     );
 }
 
-#[test]
-fn a_deleted_cursor_still_pages_correctly() {
-    let (_dir, store) = store();
+fn a_deleted_cursor_still_pages_correctly(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let all = fill(&store, 6);
     store.delete_vault(&all[2]).expect("delete");
     let page = store
@@ -134,9 +130,8 @@ fn a_deleted_cursor_still_pages_correctly() {
     assert_eq!(ids(&page.data), all[..2].to_vec());
 }
 
-#[test]
-fn bad_cursors_are_invalid_requests() {
-    let (_dir, store) = store();
+fn bad_cursors_are_invalid_requests(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let v = fill(&store, 1);
     for (after, before, field) in [
         (Some("vault_zz".to_owned()), None, "after_id"),
@@ -159,9 +154,8 @@ fn bad_cursors_are_invalid_requests() {
     }
 }
 
-#[test]
-fn paging_while_others_add_and_archive_never_repeats_or_skips() {
-    let (_dir, store) = store();
+fn paging_while_others_add_and_archive_never_repeats_or_skips(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let all = fill(&store, 40);
     let mut seen = Vec::new();
     let mut after: Option<String> = None;
@@ -217,9 +211,8 @@ fn paging_while_others_add_and_archive_never_repeats_or_skips() {
     assert_eq!(seen, expect);
 }
 
-#[test]
-fn credentials_page_the_same_way() {
-    let (_dir, store) = store();
+fn credentials_page_the_same_way(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let v = vault(&store, "many");
     let mut creds = vec![v.credentials.as_ref().expect("creds")[0].id.clone()];
     for i in 0..11 {
@@ -259,9 +252,8 @@ fn credentials_page_the_same_way() {
     assert_eq!(err.api_type(), "not_found_error");
 }
 
-#[test]
-fn paging_while_a_writer_thread_inserts_sees_every_old_item_once_in_order() {
-    let (_dir, store) = store();
+fn paging_while_a_writer_thread_inserts_sees_every_old_item_once_in_order(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let all = fill(&store, 60);
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writer = {
@@ -303,3 +295,14 @@ fn paging_while_a_writer_thread_inserts_sees_every_old_item_once_in_order() {
     assert_eq!(total.data.len(), (60 + written).min(100));
     assert!(store.verify().expect("verify").is_ok());
 }
+
+conformance!(
+    pages_walk_every_item_newest_first_without_repeats,
+    before_id_pages_toward_newer_items,
+    limit_defaults_caps_and_refuses_zero,
+    a_deleted_cursor_still_pages_correctly,
+    bad_cursors_are_invalid_requests,
+    paging_while_others_add_and_archive_never_repeats_or_skips,
+    credentials_page_the_same_way,
+    paging_while_a_writer_thread_inserts_sees_every_old_item_once_in_order,
+);

@@ -5,9 +5,8 @@ mod common;
 use common::*;
 use vaultstore::secrecy::ExposeSecret;
 
-#[test]
-fn the_first_named_vault_with_a_credential_wins() {
-    let (_dir, store) = store();
+fn the_first_named_vault_with_a_credential_wins(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let a = vault_with(&store, "a", "https://shared.example/mcp", "from-a");
     let b = vault_with(&store, "b", "https://shared.example/mcp", "from-b");
     store
@@ -42,9 +41,8 @@ fn the_first_named_vault_with_a_credential_wins() {
     );
 }
 
-#[test]
-fn urls_match_in_normal_form() {
-    let (_dir, store) = store();
+fn urls_match_in_normal_form(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let v = vault_with(&store, "v", "https://Example.com:443/mcp", "t");
     for url in [
         "https://example.com/mcp",
@@ -72,9 +70,8 @@ fn urls_match_in_normal_form() {
     assert_eq!(err.api_type(), "invalid_request_error");
 }
 
-#[test]
-fn named_vaults_must_exist_and_be_active() {
-    let (_dir, store) = store();
+fn named_vaults_must_exist_and_be_active(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let v = vault(&store, "v");
     let err = store
         .session(&[v.id.as_str(), "vault_missing"])
@@ -89,9 +86,8 @@ fn named_vaults_must_exist_and_be_active() {
         .is_none());
 }
 
-#[test]
-fn a_session_sees_rotation_archive_and_delete_at_its_next_lookup() {
-    let (_dir, store) = store();
+fn a_session_sees_rotation_archive_and_delete_at_its_next_lookup(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let a = vault_with(&store, "a", "https://s.example/mcp", "v1");
     let b = vault_with(&store, "b", "https://s.example/mcp", "fallback");
     let session = store.session(&[&a.id, &b.id]).expect("session");
@@ -133,9 +129,8 @@ fn a_session_sees_rotation_archive_and_delete_at_its_next_lookup() {
     );
 }
 
-#[test]
-fn session_debug_shows_ids_only() {
-    let (_dir, store) = store();
+fn session_debug_shows_ids_only(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let v = vault_with(&store, "v", "https://a.example/", "super-secret-token");
     let session = store.session(&[&v.id]).expect("session");
     let text = format!("{session:?} {store:?}");
@@ -144,3 +139,11 @@ fn session_debug_shows_ids_only() {
         "{text}"
     );
 }
+
+conformance!(
+    the_first_named_vault_with_a_credential_wins,
+    urls_match_in_normal_form,
+    named_vaults_must_exist_and_be_active,
+    a_session_sees_rotation_archive_and_delete_at_its_next_lookup,
+    session_debug_shows_ids_only,
+);

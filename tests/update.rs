@@ -6,9 +6,8 @@ use common::*;
 use std::collections::BTreeMap;
 use vaultstore::{ListParams, UpdateVault};
 
-#[test]
-fn metadata_patch_sets_removes_and_keeps() {
-    let (_dir, store) = store();
+fn metadata_patch_sets_removes_and_keeps(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let v = store
         .create_vault(
             vaultstore::CreateVault::new("v", vec![credential("https://a.example/", "t")])
@@ -30,9 +29,8 @@ fn metadata_patch_sets_removes_and_keeps() {
     assert_eq!(store.get_vault(&v.id).expect("get"), updated);
 }
 
-#[test]
-fn renaming_updates_the_name_filter() {
-    let (_dir, store) = store();
+fn renaming_updates_the_name_filter(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let v = vault(&store, "old-name");
     store
         .update_vault(
@@ -57,9 +55,8 @@ fn renaming_updates_the_name_filter() {
     assert!(store.verify().expect("verify").is_ok());
 }
 
-#[test]
-fn bad_updates_are_refused_and_change_nothing() {
-    let (_dir, store) = store();
+fn bad_updates_are_refused_and_change_nothing(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let v = vault(&store, "v");
     let err = store
         .update_vault(
@@ -97,3 +94,9 @@ fn bad_updates_are_refused_and_change_nothing() {
         "not_found_error"
     );
 }
+
+conformance!(
+    metadata_patch_sets_removes_and_keeps,
+    renaming_updates_the_name_filter,
+    bad_updates_are_refused_and_change_nothing,
+);

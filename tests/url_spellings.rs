@@ -32,9 +32,8 @@ const REFUSED: [(&str, &str); 9] = [
     ("https:///nohost", "host"),
 ];
 
-#[test]
-fn every_spelling_of_a_url_is_a_conflict_beside_it() {
-    let (_dir, store) = store();
+fn every_spelling_of_a_url_is_a_conflict_beside_it(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let vault = vault_with(&store, "v", URL, "t");
     for spelling in SAME {
         let err = store
@@ -44,9 +43,8 @@ fn every_spelling_of_a_url_is_a_conflict_beside_it() {
     }
 }
 
-#[test]
-fn a_session_finds_the_credential_under_every_spelling() {
-    let (_dir, store) = store();
+fn a_session_finds_the_credential_under_every_spelling(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let vault = vault_with(&store, "v", URL, "t");
     for spelling in SAME {
         assert_eq!(
@@ -63,9 +61,8 @@ fn a_session_finds_the_credential_under_every_spelling() {
     );
 }
 
-#[test]
-fn the_url_is_returned_as_given() {
-    let (_dir, store) = store();
+fn the_url_is_returned_as_given(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let vault = vault_with(&store, "v", "https://Good.example./%6dcp", "t");
     let creds = store
         .list_credentials(&vault.id, &Default::default())
@@ -73,9 +70,8 @@ fn the_url_is_returned_as_given() {
     assert_eq!(creds.data[0].mcp_server_url, "https://Good.example./%6dcp");
 }
 
-#[test]
-fn spellings_a_parser_would_rewrite_are_refused_on_add_and_lookup() {
-    let (_dir, store) = store();
+fn spellings_a_parser_would_rewrite_are_refused_on_add_and_lookup(backend: &Backend) {
+    let (_dir, store) = backend.store();
     let vault = vault_with(&store, "v", URL, "t");
     let session = store.session(&[&vault.id]).expect("session");
     for (spelling, rule) in REFUSED {
@@ -89,3 +85,10 @@ fn spellings_a_parser_would_rewrite_are_refused_on_add_and_lookup() {
         assert_eq!(err.api_type(), "invalid_request_error", "{spelling:?}");
     }
 }
+
+conformance!(
+    every_spelling_of_a_url_is_a_conflict_beside_it,
+    a_session_finds_the_credential_under_every_spelling,
+    the_url_is_returned_as_given,
+    spellings_a_parser_would_rewrite_are_refused_on_add_and_lookup,
+);

@@ -10,6 +10,8 @@
 //! Two backends: sled (embedded, the default) and PostgreSQL (feature `postgres`).
 
 pub(crate) mod page;
+#[cfg(feature = "postgres")]
+pub(crate) mod postgres;
 pub(crate) mod sled;
 
 pub(crate) use page::{Offer, PageQuery, PageSink};
@@ -36,6 +38,14 @@ impl std::ops::Deref for Value {
         }
     }
 }
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Value {}
 
 impl From<Vec<u8>> for Value {
     fn from(bytes: Vec<u8>) -> Self {
@@ -75,6 +85,31 @@ pub(crate) struct CredentialRow<'a> {
     pub(crate) search_name: &'a str,
     pub(crate) active: bool,
     pub(crate) record: &'a [u8],
+}
+
+/// A whole-store table, for the work that walks every account (rotation, verify).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Table {
+    Vaults,
+    Credentials,
+    Tokens,
+}
+
+/// Where a row of a [`Table`] is: its account, its vault and, below a vault, the
+/// credential id or the token's URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct RowKey {
+    pub(crate) account: String,
+    pub(crate) vault: RawId,
+    pub(crate) item: RowItem,
+}
+
+/// What a [`RowKey`] names below its vault.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum RowItem {
+    Vault,
+    Credential(RawId),
+    Token(String),
 }
 
 /// The store-wide values: the store's identity, the key record, the largest id issued.
@@ -118,6 +153,15 @@ pub(crate) trait Reads {
 
     /// A store-wide value.
     fn meta(&mut self, key: MetaKey) -> Result<Option<Value>>;
+
+    /// Up to `limit` rows of `table`, every account, in the backend's key order,
+    /// starting after `after`: a whole-table walk one batch at a time.
+    fn scan(
+        &mut self,
+        table: Table,
+        after: Option<&RowKey>,
+        limit: usize,
+    ) -> Result<Vec<(RowKey, Value)>>;
 }
 
 /// Writes inside a transaction. They take effect together when the transaction
@@ -178,6 +222,11 @@ pub(crate) trait Backend: Send + Sync {
         self.sync()
     }
 
+    /// Whether other processes may write the same store at the same time (PostgreSQL).
+    fn is_shared(&self) -> bool {
+        false
+    }
+
     /// How many times the log was fsynced since open (sled; 0 elsewhere).
     fn log_fsyncs(&self) -> u64 {
         0
@@ -194,4 +243,4 @@ pub(crate) trait Backend: Send + Sync {
 
 /// Held while a credential is refreshed by this process; dropping it lets others in.
 /// Owned (not borrowed from the backend), so a holder can keep it across awaits.
-pub(crate) trait CrossProcessGuard: Send + Sync {}
+pub(crate) trait CrossProcessGuard: Send {}

@@ -20,8 +20,9 @@ pub(crate) struct HeldRefresh {
     vault: RawId,
     id: RawId,
     key: Vec<u8>,
-    /// Other processes sharing the store (PostgreSQL) wait too.
-    _across_processes: Option<Box<dyn crate::backend::CrossProcessGuard>>,
+    /// Other processes sharing the store (PostgreSQL) wait too. In a mutex only to be
+    /// `Sync` (a database connection is not); never locked.
+    _across_processes: std::sync::Mutex<Option<Box<dyn crate::backend::CrossProcessGuard>>>,
 }
 
 impl VaultStore {
@@ -42,7 +43,7 @@ impl VaultStore {
             vault,
             id,
             key,
-            _across_processes: across,
+            _across_processes: std::sync::Mutex::new(across),
         })
     }
 }

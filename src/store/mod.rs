@@ -8,10 +8,11 @@ mod vaults;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
 use crate::backend::sled::SledBackend;
-use crate::backend::{Backend, Writes};
+use crate::backend::{Backend, MetaKey, Writes};
 use crate::config::Builder;
 use crate::durability::{Durability, Flusher};
 use crate::error::{Error, Result};
@@ -19,6 +20,7 @@ use crate::id::{IdClock, RawId};
 use crate::key::{KdfCost, MasterKey};
 use crate::layout::Account;
 use crate::lock::DirLock;
+use crate::records::KeyState;
 use crate::refresh::{RefreshGuard, RefreshLocks, TokenRefresher};
 use crate::seal::Keyring;
 
@@ -39,6 +41,8 @@ pub struct VaultStore {
 /// Where the records live.
 pub(crate) enum Storage {
     Sled(Arc<SledBackend>),
+    #[cfg(feature = "postgres")]
+    Postgres(Arc<crate::backend::postgres::PgBackend>),
 }
 
 // Field order is drop order: the flusher stops before the engine closes, and the lock
@@ -51,6 +55,9 @@ pub(crate) struct Inner {
     /// the backend's transaction).
     pub(crate) keys: RwLock<Keyring>,
     pub(crate) clock: IdClock,
+    /// The id of `keys.current`, readable without the lock (see
+    /// [`VaultStore::transact`]).
+    pub(crate) key_id: AtomicU32,
     pub(crate) rotation: Mutex<()>,
     pub(crate) durability: Durability,
     pub(crate) max_active_credentials: u32,
@@ -148,6 +155,8 @@ impl VaultStore {
     pub(crate) fn backend(&self) -> &dyn Backend {
         match &self.inner.storage {
             Storage::Sled(sled) => sled.as_ref(),
+            #[cfg(feature = "postgres")]
+            Storage::Postgres(postgres) => postgres.as_ref(),
         }
     }
 
@@ -173,11 +182,35 @@ impl VaultStore {
         mut body: impl FnMut(&mut dyn Writes) -> Result<T>,
     ) -> Result<T> {
         let mut out = None;
+        let shared = self.backend().is_shared();
         self.backend().transact(&mut |tx| {
+            if shared {
+                self.check_key_is_current(tx)?;
+            }
             out = Some(body(tx)?);
             Ok(())
         })?;
         out.ok_or_else(|| Error::Storage("a transaction committed without running".into()))
+    }
+
+    /// On a store other processes share, refuses to write under a key the store no
+    /// longer uses: the transaction reads the key record, so a rotation committed
+    /// meanwhile makes it conflict and run again, and then fail here. Records written
+    /// under the old key after a rotation passed them would be unreadable after it.
+    fn check_key_is_current(&self, tx: &mut dyn Writes) -> Result<()> {
+        let bytes = tx
+            .meta(MetaKey::Keys)?
+            .ok_or_else(|| Error::corrupted("the key record is missing"))?;
+        let state: KeyState = crate::codec::decode(&bytes, || "the key record".to_owned())?;
+        let ours = self.inner.key_id.load(Ordering::Acquire);
+        let store_uses = state
+            .rotation
+            .as_ref()
+            .map_or(state.current.id, |r| r.next.id);
+        if ours == store_uses {
+            return Ok(());
+        }
+        Err(Error::KeyRotated { key_id: store_uses })
     }
 
     /// Returns once committed changes are as durable as the store's mode promises.

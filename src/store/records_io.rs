@@ -6,7 +6,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::VaultStore;
 use crate::backend::{CredentialRow, Reads, VaultRow, Writes};
-use crate::codec::{decode_as, decode_signed, encode_as, encode_signed, V2};
+use crate::codec::{decode_as, decode_signed, encode_as, encode_signed, signed_key_id, V2};
 use crate::error::{Error, Result};
 use crate::id::{Kind, RawId};
 use crate::records::{CredentialRecord, SecretField, TokenEntry, VaultRecord};
@@ -39,7 +39,30 @@ impl VaultStore {
         id: RawId,
         bytes: &[u8],
     ) -> Result<VaultRecord> {
+        self.check_rotated_elsewhere(keys, signed_key_id(bytes))?;
         decode_signed(bytes, keys, &self.account.vault(id), || vault_name(id))
+    }
+
+    /// On a store other processes share, a record or secret under a key newer than
+    /// this ring's, which the store's key record names, means another process rotated
+    /// the key: [`Error::KeyRotated`]. Anything else with an unknown key fails its
+    /// integrity check later, as tampering.
+    fn check_rotated_elsewhere(&self, keys: &Keyring, key_id: Option<u32>) -> Result<()> {
+        let Some(key_id) = key_id.filter(|&id| id > keys.current.id) else {
+            return Ok(());
+        };
+        if !self.backend().is_shared() {
+            return Ok(());
+        }
+        let state = self.key_state()?;
+        let store_uses = state
+            .rotation
+            .as_ref()
+            .map_or(state.current.id, |r| r.next.id);
+        if key_id == store_uses || key_id == state.current.id {
+            return Err(Error::KeyRotated { key_id });
+        }
+        Ok(())
     }
 
     pub(crate) fn vault_bytes(
@@ -94,6 +117,7 @@ impl VaultStore {
         id: RawId,
         bytes: &[u8],
     ) -> Result<CredentialRecord> {
+        self.check_rotated_elsewhere(keys, signed_key_id(bytes))?;
         decode_signed(bytes, keys, &self.account.credential(vault, id), || {
             credential_name(id)
         })
@@ -221,6 +245,7 @@ impl VaultStore {
                 field.as_str()
             )
         };
+        self.check_rotated_elsewhere(keys, Some(sealed.key_id))?;
         let plain = keys
             .open(sealed, &place.ad(field))
             .ok_or_else(|| Error::corrupted(format!("{} fails its integrity check", what())))?;

@@ -2,6 +2,10 @@
 #![allow(dead_code)]
 
 use tempfile::TempDir;
+
+#[cfg(feature = "postgres")]
+#[path = "../pg_support/mod.rs"]
+mod pg_support;
 use vaultstore::secrecy::{ExposeSecret, SecretString};
 use vaultstore::{CreateCredential, CreateVault, MasterKey, Protocol, Vault, VaultStore};
 
@@ -16,6 +20,76 @@ pub fn store() -> (TempDir, VaultStore) {
 
 pub fn open(dir: &TempDir) -> VaultStore {
     VaultStore::open(dir.path(), MasterKey::from_bytes(KEY)).expect("open store")
+}
+
+/// The backends every conformance test runs on (see [`conformance!`]).
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Sled,
+    #[cfg(feature = "postgres")]
+    Postgres,
+}
+
+/// What keeps a test's store alive: its directory, or its schema.
+pub enum Place {
+    Dir(TempDir),
+    #[cfg(feature = "postgres")]
+    Schema(String),
+}
+
+impl Backend {
+    /// A fresh, empty store.
+    pub fn store(&self) -> (Place, VaultStore) {
+        let place = self.place();
+        let store = self.builder(&place).open().expect("open store");
+        (place, store)
+    }
+
+    /// A new empty place for a store.
+    pub fn place(&self) -> Place {
+        match self {
+            Backend::Sled => Place::Dir(tempfile::tempdir().expect("temp dir")),
+            #[cfg(feature = "postgres")]
+            Backend::Postgres => Place::Schema(pg_support::fresh_schema("store")),
+        }
+    }
+
+    /// Options for the store at `place`, with the tests' key.
+    pub fn builder(&self, place: &Place) -> vaultstore::Builder {
+        let builder = match place {
+            Place::Dir(dir) => VaultStore::builder(dir.path()),
+            #[cfg(feature = "postgres")]
+            Place::Schema(schema) => {
+                VaultStore::builder_postgres(&pg_support::conninfo()).schema(schema)
+            }
+        };
+        builder.key(MasterKey::from_bytes(KEY))
+    }
+}
+
+/// Runs each named test, `fn name(backend: &Backend)`, once on every backend: one
+/// suite, not a copy per backend.
+#[macro_export]
+macro_rules! conformance {
+    ($($test:ident),* $(,)?) => {
+        mod on_sled {
+            $(
+                #[test]
+                fn $test() {
+                    super::$test(&$crate::common::Backend::Sled)
+                }
+            )*
+        }
+        #[cfg(feature = "postgres")]
+        mod on_postgres {
+            $(
+                #[test]
+                fn $test() {
+                    super::$test(&$crate::common::Backend::Postgres)
+                }
+            )*
+        }
+    };
 }
 
 pub fn secret(text: &str) -> SecretString {

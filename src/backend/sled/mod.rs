@@ -13,6 +13,7 @@
 pub(crate) mod engine;
 pub(crate) mod page;
 mod reads;
+mod scan;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 

@@ -2,7 +2,8 @@
 
 use super::engine::{Engine, TreeId, WriteSet};
 use crate::backend::{
-    CredentialRow, ListScope, MetaKey, PageQuery, PageSink, Reads, Value, VaultRow, Writes,
+    CredentialRow, ListScope, MetaKey, PageQuery, PageSink, Reads, RowKey, Table, Value, VaultRow,
+    Writes,
 };
 use crate::error::{Error, Result};
 use crate::id::RawId;
@@ -69,6 +70,15 @@ impl Reads for SledReads<'_> {
 
     fn meta(&mut self, key: MetaKey) -> Result<Option<Value>> {
         Ok(self.engine.meta.get(meta_key(key))?.map(Value::Sled))
+    }
+
+    fn scan(
+        &mut self,
+        table: Table,
+        after: Option<&RowKey>,
+        limit: usize,
+    ) -> Result<Vec<(RowKey, Value)>> {
+        super::scan::scan(self.engine, table, after, limit)
     }
 }
 
@@ -202,6 +212,16 @@ impl Reads for SledTx<'_> {
         self.read_through(TreeId::Meta, meta_key(key).to_vec(), |k| {
             Ok(engine.meta.get(k)?.map(Value::Sled))
         })
+    }
+
+    /// Committed rows only: no transaction walks a table after writing to it.
+    fn scan(
+        &mut self,
+        table: Table,
+        after: Option<&RowKey>,
+        limit: usize,
+    ) -> Result<Vec<(RowKey, Value)>> {
+        self.reads.scan(table, after, limit)
     }
 }
 

@@ -91,7 +91,7 @@ impl Failure {
                 Error::NotFound { .. } => NOT_FOUND,
                 Error::Conflict { .. } => CONFLICT,
                 Error::Locked { .. } => LOCKED,
-                Error::WrongKey | Error::RotationUnfinished => WRONG_KEY,
+                Error::WrongKey | Error::RotationUnfinished | Error::KeyRotated { .. } => WRONG_KEY,
                 Error::Refresh { .. } => REFRESH_FAILED,
                 _ => OTHER,
             },
