@@ -22,6 +22,17 @@ pub fn open(dir: &TempDir) -> VaultStore {
     VaultStore::open(dir.path(), MasterKey::from_bytes(KEY)).expect("open store")
 }
 
+/// The conninfo of the tests' PostgreSQL server (started on first use).
+#[cfg(feature = "postgres")]
+pub fn pg_conninfo() -> String {
+    pg_support::conninfo()
+}
+
+/// A session lookup's outcome, the token dropped.
+pub fn resolve_result(store: &VaultStore, vault_id: &str, url: &str) -> vaultstore::Result<()> {
+    store.session(&[vault_id])?.bearer_token(url).map(drop)
+}
+
 /// The backends every conformance test runs on (see [`conformance!`]).
 #[derive(Clone, Copy, Debug)]
 pub enum Backend {
