@@ -13,6 +13,9 @@ use crate::secrets;
 use crate::Context;
 
 pub fn init(cx: &mut Context) -> Outcome {
+    if let Some(url) = crate::postgres::url(&cx.global) {
+        return init_postgres(&url, cx);
+    }
     let global = &cx.global;
     let dir = open::store_dir(global)?;
     if open::is_occupied(&dir) {
@@ -72,6 +75,62 @@ pub fn init(cx: &mut Context) -> Outcome {
             ),
         }
         text
+    });
+    Ok(())
+}
+
+/// `init` of a store in PostgreSQL: a new key file at `--key-file` (required: there
+/// is no directory to put it beside) or a passphrase, then the schema and the store.
+fn init_postgres(url: &str, cx: &mut Context) -> Outcome {
+    let global = &cx.global;
+    let (key, key_file) = if global.passphrase_stdin {
+        (
+            KeyChoice::Passphrase(cx.stdin.line("the passphrase")?),
+            None,
+        )
+    } else if global.passphrase {
+        let no_tty = "--passphrase needs a terminal; use --passphrase-stdin";
+        (
+            KeyChoice::Passphrase(secrets::prompt_new_passphrase(no_tty)?),
+            None,
+        )
+    } else {
+        let Some(file) = global.key_file.clone() else {
+            return Err(usage(
+                "init of a PostgreSQL store writes its new key where you say: pass --key-file \
+                 PATH (a new file), or --passphrase-stdin",
+            ));
+        };
+        new_key_file(&file, false)?;
+        (KeyChoice::File(file.clone()), Some(file))
+    };
+    let opened = open::with_key(crate::postgres::builder(url)?, key).open();
+    if opened.is_err() {
+        if let Some(file) = &key_file {
+            // The key guards nothing yet: leave no stray key behind.
+            let _ = std::fs::remove_file(file);
+        }
+    }
+    let store = match opened {
+        // A store is there already, made with another key.
+        Err(vaultstore::Error::WrongKey) => {
+            return Err(Failure::Conflict(
+                "the database schema already holds a store (made with another key); \
+                 `init` makes a new one only in an empty schema"
+                    .into(),
+            ))
+        }
+        other => other?,
+    };
+    drop(store);
+    let answer = json!({ "store": "postgresql", "key_file": key_file });
+    cx.out.show(&answer, || match &key_file {
+        Some(file) => format!(
+            "Created a store in PostgreSQL\nKey file: {} (0600). Every process that opens \
+             the store needs it; the database holds no key.",
+            file.display()
+        ),
+        None => "Created a store in PostgreSQL\nKey: your passphrase.".to_owned(),
     });
     Ok(())
 }

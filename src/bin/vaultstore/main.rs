@@ -15,6 +15,7 @@ mod keys;
 mod oauth;
 mod open;
 mod output;
+mod postgres;
 mod progress;
 mod resolve;
 mod secrets;

@@ -146,8 +146,16 @@ pub fn passphrase_prompt() -> Result<SecretString, Failure> {
 /// Opens an existing store in the account asked for. A missing store is a usage
 /// error, not a new empty store: a mistyped path must not look like "no vaults".
 pub fn open(global: &Global, stdin: &mut Stdin) -> Result<VaultStore, Failure> {
-    let (dir, key) = existing_store(global, stdin)?;
-    let store = with_key(VaultStore::builder(&dir), key).open()?;
+    let store = match crate::postgres::url(global) {
+        Some(url) => {
+            let key = crate::postgres::key(global, stdin)?;
+            with_key(crate::postgres::builder(&url)?, key).open()?
+        }
+        None => {
+            let (dir, key) = existing_store(global, stdin)?;
+            with_key(VaultStore::builder(&dir), key).open()?
+        }
+    };
     match &global.account {
         Some(name) => Ok(store.account(name)?),
         None => Ok(store),
@@ -156,6 +164,12 @@ pub fn open(global: &Global, stdin: &mut Stdin) -> Result<VaultStore, Failure> {
 
 /// An existing store's directory and the key to open it with (not opened yet).
 pub fn existing_store(global: &Global, stdin: &mut Stdin) -> Result<(PathBuf, KeyChoice), Failure> {
+    if crate::postgres::url(global).is_some() {
+        return Err(usage(
+            "this command works on a store directory; with a PostgreSQL store use the \
+             vault, credential, resolve, verify and rotate-key commands",
+        ));
+    }
     let dir = store_dir(global)?;
     if dir.exists() && !dir.is_dir() {
         return Err(usage(format!(

@@ -42,6 +42,14 @@ pub const CLIENT_SECRET: Limit = Limit {
 };
 
 /// A JSON create body: 20 credentials with 8 KiB tokens fit six times over.
+/// A database password file: one line.
+#[cfg(feature = "postgres")]
+pub const DB_PASSWORD: Limit = Limit {
+    max: 1024 + 2,
+    field: "password",
+    rule: "a database password file holds at most 1024 bytes",
+};
+
 pub const BODY: Limit = Limit {
     max: 1 << 20,
     field: "body",
