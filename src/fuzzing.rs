@@ -5,8 +5,10 @@ use std::fmt::Debug;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::codec::{decode, decode_as, encode, encode_as, V2};
-use crate::records::{CredentialRecord, IndexEntry, KeyState, StoreMeta, TokenEntry, VaultRecord};
+use crate::crypto::codec::{decode, decode_as, encode, encode_as, V2};
+use crate::store::records::{
+    CredentialRecord, IndexEntry, KeyState, StoreMeta, TokenEntry, VaultRecord,
+};
 
 /// Decodes `bytes` as every kind of stored record. A decode may fail, but must not
 /// panic, and what decodes must encode and decode back to the same value.

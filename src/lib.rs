@@ -113,34 +113,16 @@
 //!   added to a credential created without refresh settings (create a new one).
 //! - Format-1 stores migrate to format 2 when first opened with the key.
 
+// Layers, each using only those above it: `api` (the API's objects, requests, rules,
+// ids), `crypto` (keys, sealing, the record codec), `backend` (where records live:
+// sled, PostgreSQL), `store` (the operations, sessions, refresh, rotation, verify,
+// backup), then `server` and `rmcp` over the public API.
+mod api;
 mod backend;
-mod backup;
-mod codec;
-mod compact;
-mod config;
-mod durability;
+mod crypto;
 mod error;
 mod fsutil;
-mod id;
-mod kdf;
-mod key;
-mod key_file;
-mod layout;
-mod lock;
-mod migrate;
-mod model;
-mod open;
-mod records;
-mod refresh;
-mod request;
-mod rotate;
-mod seal;
-mod session;
 mod store;
-mod target_dir;
-mod timestamp;
-mod validate;
-mod verify;
 
 #[cfg(feature = "server")]
 pub mod server;
@@ -149,30 +131,30 @@ pub mod server;
 #[doc(hidden)]
 pub mod fuzzing;
 
-pub use compact::CompactReport;
-pub use config::Builder;
-pub use durability::Durability;
-pub use error::{Error, Result};
-pub use key::{KdfCost, MasterKey};
-pub use model::{
+pub use api::model::{
     CredentialType, DeletedCredential, DeletedObject, Page, Protocol, RefreshErrorInfo,
     RefreshSettings, RefreshState, Status, TokenEndpointAuthMethod, Vault, VaultCredential,
     VaultObject,
 };
-#[cfg(feature = "http-refresh")]
-pub use refresh::HttpRefresher;
-pub use refresh::{
-    basic_authorization, form_body, parse_token_answer, ClientCredentials, RefreshFailure,
-    RefreshFailureKind, RefreshRequest, TokenAnswer, TokenRefresher,
-};
-pub use request::{
+pub use api::request::{
     ClientAuth, CreateCredential, CreateVault, CredentialAuth, ListParams, OAuthRefresh,
     OAuthTokens, UpdateAuth, UpdateCredential, UpdateOAuth, UpdateRefresh, UpdateVault,
 };
-pub use rotate::RotationReport;
-pub use session::{ResolvedCredential, Session};
+pub use backend::sled::durability::Durability;
+pub use crypto::key::{KdfCost, MasterKey};
+pub use error::{Error, Result};
+pub use store::compact::CompactReport;
+pub use store::config::Builder;
+#[cfg(feature = "http-refresh")]
+pub use store::refresh::HttpRefresher;
+pub use store::refresh::{
+    basic_authorization, form_body, parse_token_answer, ClientCredentials, RefreshFailure,
+    RefreshFailureKind, RefreshRequest, TokenAnswer, TokenRefresher,
+};
+pub use store::rotate::RotationReport;
+pub use store::session::{ResolvedCredential, Session};
+pub use store::verify::VerifyReport;
 pub use store::{StoreStats, VaultStore, DEFAULT_ACCOUNT};
-pub use verify::VerifyReport;
 
 pub use chrono;
 // Every Rust block of the README compiles and runs as a doctest, so it cannot rot.

@@ -9,6 +9,7 @@
 //!
 //! Two backends: sled (embedded, the default) and PostgreSQL (feature `postgres`).
 
+pub(crate) mod layout;
 pub(crate) mod page;
 #[cfg(feature = "postgres")]
 pub(crate) mod postgres;
@@ -16,9 +17,9 @@ pub(crate) mod sled;
 
 pub(crate) use page::{Offer, PageQuery, PageSink};
 
+use crate::api::id::RawId;
+use crate::backend::layout::Account;
 use crate::error::Result;
-use crate::id::RawId;
-use crate::layout::Account;
 
 /// Bytes a backend read: sled's own buffer, shared rather than copied, or an owned
 /// one.

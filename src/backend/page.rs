@@ -52,7 +52,7 @@ pub(crate) enum Offer {
 /// signature, whether it is active, its time) from the record itself, so a page never
 /// shows what a stale index claims.
 pub(crate) trait PageSink {
-    fn offer(&mut self, id: crate::id::RawId, record: &[u8]) -> crate::error::Result<Offer>;
+    fn offer(&mut self, id: crate::api::id::RawId, record: &[u8]) -> crate::error::Result<Offer>;
 
     /// Forgets what was taken: the backend starts the page again another way.
     fn clear(&mut self);

@@ -7,7 +7,7 @@ use tokio::sync::OwnedMutexGuard;
 
 use super::{blocking, read, Shared};
 use crate::error::Result;
-use crate::refresh::HeldRefresh;
+use crate::store::refresh::HeldRefresh;
 
 /// What rmcp holds from before its load to after its save.
 pub(super) struct Guard {

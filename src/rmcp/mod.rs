@@ -110,11 +110,11 @@ use rmcp::transport::auth::{
 };
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::api::model::{Protocol, TokenEndpointAuthMethod};
+use crate::api::validate;
 use crate::error::{Error, Result};
-use crate::model::{Protocol, TokenEndpointAuthMethod};
-use crate::refresh::HeldRefresh;
+use crate::store::refresh::HeldRefresh;
 use crate::store::VaultStore;
-use crate::validate;
 
 /// The credential metadata key that keeps the authorization server's issuer, which rmcp
 /// compares after a restart to notice a changed authorization server.

@@ -8,10 +8,10 @@ use rmcp::transport::auth::{OAuthTokenResponse, StoredCredentials, VendorExtraTo
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{OAuthClient, Shared, ISSUER_METADATA_KEY};
+use crate::api::id::{Kind, RawId};
+use crate::api::model::{CredentialType, Protocol};
 use crate::error::{Error, Result};
-use crate::id::{Kind, RawId};
-use crate::model::{CredentialType, Protocol};
-use crate::records::{AuthMethod, CredentialRecord, OAuthRecord, SecretField, TokenEntry};
+use crate::store::records::{AuthMethod, CredentialRecord, OAuthRecord, SecretField, TokenEntry};
 use crate::store::VaultStore;
 
 /// The active credential for `url` in `vault_id`, checked against its token entry.

@@ -10,14 +10,14 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::read::{self, other_client, same_secret};
 use super::{Shared, ISSUER_METADATA_KEY};
-use crate::error::{Error, Result};
-use crate::id::{Kind, RawId};
-use crate::model::TokenEndpointAuthMethod;
-use crate::records::AuthMethod;
-use crate::request::{
+use crate::api::id::{Kind, RawId};
+use crate::api::model::TokenEndpointAuthMethod;
+use crate::api::request::{
     ClientAuth, CreateCredential, OAuthRefresh, OAuthTokens, UpdateAuth, UpdateCredential,
     UpdateOAuth, UpdateRefresh,
 };
+use crate::error::{Error, Result};
+use crate::store::records::AuthMethod;
 
 /// One token set from rmcp, as the store takes it.
 struct TokenSet {

@@ -152,9 +152,9 @@ impl ApiKeys {
     /// [`Error::InvalidRequest`] for a bad account or name; [`Error::Io`] if the file
     /// cannot be written; [`Error::Corrupted`] if the existing file does not parse.
     pub fn create(&self, account: &str, role: Role, name: Option<String>) -> Result<NewApiKey> {
-        crate::validate::account_name(account)?;
+        crate::api::validate::account_name(account)?;
         if let Some(name) = &name {
-            crate::validate::display_name("name", name)?;
+            crate::api::validate::display_name("name", name)?;
         }
         let mut id_bytes = [0u8; 8];
         let mut secret = zeroize::Zeroizing::new([0u8; 32]);
@@ -173,7 +173,7 @@ impl ApiKeys {
             name,
             account: account.to_owned(),
             role,
-            created_at: crate::timestamp::truncate_micros(Utc::now()),
+            created_at: crate::api::timestamp::truncate_micros(Utc::now()),
             revoked_at: None,
         };
         let entry = Entry {
@@ -218,7 +218,7 @@ impl ApiKeys {
                     "API key '{id}' is already revoked."
                 )));
             }
-            entry.info.revoked_at = Some(crate::timestamp::truncate_micros(Utc::now()));
+            entry.info.revoked_at = Some(crate::api::timestamp::truncate_micros(Utc::now()));
             revoked = Some(entry.info.clone());
             Ok(())
         })?;

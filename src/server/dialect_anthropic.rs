@@ -20,7 +20,7 @@ use super::errors::{ApiError, Dialect};
 use super::query::{list_params, ListStyle};
 use super::render::{anthropic_credential, anthropic_page, anthropic_vault, deleted};
 use super::{ssrf, App};
-use crate::request::{CreateCredential, UpdateCredential, UpdateVault};
+use crate::api::request::{CreateCredential, UpdateCredential, UpdateVault};
 
 type Answer = Result<Response, ApiError>;
 

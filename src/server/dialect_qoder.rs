@@ -15,7 +15,7 @@ use super::errors::{ApiError, Dialect};
 use super::query::{list_params, ListStyle};
 use super::render::deleted;
 use super::{ssrf, App};
-use crate::request::{CreateCredential, CreateVault, UpdateCredential, UpdateVault};
+use crate::api::request::{CreateCredential, CreateVault, UpdateCredential, UpdateVault};
 
 type Answer = Result<Response, ApiError>;
 

@@ -1,6 +1,6 @@
 //! List parameters from a query string, by dialect, with the API's 400 messages.
 
-use crate::request::ListParams;
+use crate::api::request::ListParams;
 
 /// Which list parameters a dialect takes.
 #[derive(Clone, Copy)]
@@ -79,8 +79,8 @@ fn boolean(name: &str, value: &str) -> Result<bool, String> {
 }
 
 fn time(name: &str, value: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
-    crate::timestamp::parse(value)
-        .map(crate::timestamp::truncate_micros)
+    crate::api::timestamp::parse(value)
+        .map(crate::api::timestamp::truncate_micros)
         .ok_or_else(|| {
             format!(
                 "{name}: must be an RFC 3339 timestamp such as 2026-05-18T15:34:16Z, got '{}'",

@@ -7,8 +7,8 @@ use axum::response::Response;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use crate::model::{CredentialType, Page, Vault, VaultCredential};
-use crate::timestamp::to_text;
+use crate::api::model::{CredentialType, Page, Vault, VaultCredential};
+use crate::api::timestamp::to_text;
 
 /// A JSON answer with the request id in the `request-id` header.
 pub(crate) fn json_response(

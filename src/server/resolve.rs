@@ -95,7 +95,7 @@ async fn resolve(
         "token": found.token.expose_secret(),
     });
     if let Some(at) = found.expires_at {
-        answer["expires_at"] = crate::timestamp::to_text(&at).into();
+        answer["expires_at"] = crate::api::timestamp::to_text(&at).into();
     }
     Ok(call.answer(StatusCode::OK, &answer))
 }

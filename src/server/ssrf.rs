@@ -5,8 +5,8 @@
 //! actually connected to); this check answers 400 at create time when the URL itself
 //! already names an internal host (an IP literal or `localhost`).
 
-use crate::refresh::is_public;
-use crate::request::{CreateCredential, CredentialAuth, Shape};
+use crate::api::request::{CreateCredential, CredentialAuth, Shape};
+use crate::store::refresh::is_public;
 
 /// `Err(message)` if the credential's token endpoint names an internal host; `prefix`
 /// is the credential's place in the body (`credentials[0].` or empty).

@@ -4,16 +4,16 @@ use rand::RngCore;
 
 use super::records_io::{credential_name, Secrets};
 use super::VaultStore;
+use crate::api::id::{Kind, RawId};
+use crate::api::model::{DeletedCredential, DeletedObject, Page, VaultCredential};
+use crate::api::request::{CreateCredential, CredentialAuth, ListParams};
+use crate::api::validate;
 use crate::backend::{ListScope, Reads, Writes};
+use crate::crypto::seal::Keyring;
 use crate::error::{Error, Result};
-use crate::id::{Kind, RawId};
-use crate::model::{DeletedCredential, DeletedObject, Page, VaultCredential};
-use crate::records::{
+use crate::store::records::{
     CredentialRecord, OAuthRecord, RefreshRecord, RefreshStateRecord, TokenEntry,
 };
-use crate::request::{CreateCredential, CredentialAuth, ListParams};
-use crate::seal::Keyring;
-use crate::validate;
 
 impl VaultStore {
     /// Adds a credential to an active vault; its token is sealed and never returned.

@@ -5,11 +5,11 @@
 //! ids.
 
 use super::VaultStore;
+use crate::api::id::{Kind, RawId};
+use crate::api::model::Page;
+use crate::api::request::ListParams;
 use crate::backend::{ListScope, Offer, PageQuery, PageSink};
 use crate::error::{Error, Result};
-use crate::id::{Kind, RawId};
-use crate::model::Page;
-use crate::request::ListParams;
 
 pub(crate) const DEFAULT_LIMIT: u32 = 20;
 pub(crate) const MAX_LIMIT: u32 = 100;
@@ -177,24 +177,24 @@ pub(crate) trait HasId {
     fn created_at(&self) -> i64;
 }
 
-impl HasId for crate::model::Vault {
+impl HasId for crate::api::model::Vault {
     fn id(&self) -> &str {
         &self.id
     }
     fn is_active(&self) -> bool {
-        self.status == crate::model::Status::Active
+        self.status == crate::api::model::Status::Active
     }
     fn created_at(&self) -> i64 {
         self.created_at.timestamp_micros()
     }
 }
 
-impl HasId for crate::model::VaultCredential {
+impl HasId for crate::api::model::VaultCredential {
     fn id(&self) -> &str {
         &self.id
     }
     fn is_active(&self) -> bool {
-        self.status == crate::model::Status::Active
+        self.status == crate::api::model::Status::Active
     }
     fn created_at(&self) -> i64 {
         self.created_at.timestamp_micros()

@@ -1,28 +1,42 @@
-//! The store handle and the machinery its operations share.
+//! The store: its handle and operations, written once over the backend seam —
+//! vaults and credentials, lists, sessions and OAuth refresh, key rotation, verify,
+//! and (sled) backup, compaction and the format-1 migration.
 
+pub(crate) mod backup;
+pub(crate) mod compact;
+pub(crate) mod config;
 mod credentials;
 mod list;
+pub(crate) mod migrate;
+pub(crate) mod open;
+#[cfg(feature = "postgres")]
+pub(crate) mod open_postgres;
+pub(crate) mod records;
 mod records_io;
+pub(crate) mod refresh;
+pub(crate) mod rotate;
+pub(crate) mod session;
 mod update;
 mod vaults;
+pub(crate) mod verify;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
+use crate::api::id::{IdClock, RawId};
+use crate::backend::layout::Account;
+use crate::backend::sled::durability::{Durability, Flusher};
+use crate::backend::sled::lock::DirLock;
 use crate::backend::sled::SledBackend;
 use crate::backend::{Backend, MetaKey, Writes};
-use crate::config::Builder;
-use crate::durability::{Durability, Flusher};
+use crate::crypto::key::{KdfCost, MasterKey};
+use crate::crypto::seal::Keyring;
 use crate::error::{Error, Result};
-use crate::id::{IdClock, RawId};
-use crate::key::{KdfCost, MasterKey};
-use crate::layout::Account;
-use crate::lock::DirLock;
-use crate::records::KeyState;
-use crate::refresh::{RefreshGuard, RefreshLocks, TokenRefresher};
-use crate::seal::Keyring;
+use crate::store::config::Builder;
+use crate::store::records::KeyState;
+use crate::store::refresh::{RefreshGuard, RefreshLocks, TokenRefresher};
 
 /// The account the handle from [`VaultStore::open`] works in.
 pub const DEFAULT_ACCOUNT: &str = "default";
@@ -111,7 +125,7 @@ impl VaultStore {
     /// [`Error::InvalidRequest`](crate::Error::InvalidRequest) unless `name` is 1–64 characters of A–Z, a–z, 0–9,
     /// `-`, `_` or `.`.
     pub fn account(&self, name: &str) -> Result<VaultStore> {
-        crate::validate::account_name(name)?;
+        crate::api::validate::account_name(name)?;
         Ok(VaultStore {
             inner: Arc::clone(&self.inner),
             account: Arc::new(Account::new(name)),
@@ -201,7 +215,7 @@ impl VaultStore {
         let bytes = tx
             .meta(MetaKey::Keys)?
             .ok_or_else(|| Error::corrupted("the key record is missing"))?;
-        let state: KeyState = crate::codec::decode(&bytes, || "the key record".to_owned())?;
+        let state: KeyState = crate::crypto::codec::decode(&bytes, || "the key record".to_owned())?;
         let ours = self.inner.key_id.load(Ordering::Acquire);
         let store_uses = state
             .rotation
@@ -225,8 +239,8 @@ impl VaultStore {
         vault_id: &str,
         credential_id: &str,
     ) -> Option<RefreshGuard<'_>> {
-        let vault = RawId::parse(vault_id, crate::id::Kind::Vault)?;
-        let id = RawId::parse(credential_id, crate::id::Kind::Credential)?;
+        let vault = RawId::parse(vault_id, crate::api::id::Kind::Vault)?;
+        let id = RawId::parse(credential_id, crate::api::id::Kind::Credential)?;
         Some(
             self.inner
                 .refresh_locks

@@ -5,12 +5,12 @@
 use secrecy::{ExposeSecret, SecretString};
 
 use super::VaultStore;
+use crate::api::id::{Kind, RawId};
 use crate::backend::{CredentialRow, Reads, VaultRow, Writes};
-use crate::codec::{decode_as, decode_signed, encode_as, encode_signed, signed_key_id, V2};
+use crate::crypto::codec::{decode_as, decode_signed, encode_as, encode_signed, signed_key_id, V2};
+use crate::crypto::seal::{Keyring, Sealed, SecretPlace};
 use crate::error::{Error, Result};
-use crate::id::{Kind, RawId};
-use crate::records::{CredentialRecord, SecretField, TokenEntry, VaultRecord};
-use crate::seal::{Keyring, Sealed, SecretPlace};
+use crate::store::records::{CredentialRecord, SecretField, TokenEntry, VaultRecord};
 
 /// The plaintext secrets of a credential, to be sealed into its token entry.
 pub(crate) struct Secrets<'a> {

@@ -5,11 +5,11 @@ use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
 use super::VaultStore;
+use crate::api::model::{CredentialType, VaultCredential};
+use crate::api::request::{UpdateAuth, UpdateCredential, UpdateOAuth};
+use crate::api::validate;
 use crate::error::{Error, Result};
-use crate::model::{CredentialType, VaultCredential};
-use crate::records::{AuthMethod, CredentialRecord, RefreshStateRecord, SecretField};
-use crate::request::{UpdateAuth, UpdateCredential, UpdateOAuth};
-use crate::validate;
+use crate::store::records::{AuthMethod, CredentialRecord, RefreshStateRecord, SecretField};
 
 impl VaultStore {
     /// Changes a credential's `display_name`, `metadata` (a patch) and secrets, in one

@@ -4,14 +4,14 @@ use std::collections::BTreeMap;
 
 use super::credentials::new_record;
 use super::VaultStore;
+use crate::api::id::{Kind, RawId};
+use crate::api::model::{Page, Vault};
+use crate::api::request::{CreateVault, ListParams, UpdateVault};
+use crate::api::validate;
 use crate::backend::{ListScope, Reads};
+use crate::crypto::seal::Keyring;
 use crate::error::{Error, Result};
-use crate::id::{Kind, RawId};
-use crate::model::{Page, Vault};
-use crate::records::VaultRecord;
-use crate::request::{CreateVault, ListParams, UpdateVault};
-use crate::seal::Keyring;
-use crate::validate;
+use crate::store::records::VaultRecord;
 
 impl VaultStore {
     /// Creates a vault with its credentials, all or nothing. The answer lists the

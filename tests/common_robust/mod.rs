@@ -80,7 +80,7 @@ fn account_prefix(account: &str) -> Vec<u8> {
     [&[account.len() as u8], account.as_bytes()].concat()
 }
 
-/// Keys as `src/layout.rs` builds them (repeated here on purpose: a layout change
+/// Keys as `src/backend/layout.rs` builds them (repeated here on purpose: a layout change
 /// should be seen by these tests).
 pub fn vault_key(account: &str, vault_id: &str) -> Vec<u8> {
     [account_prefix(account), id_bytes(vault_id).to_vec()].concat()

@@ -13,8 +13,6 @@
 //!   thread ([`runtime`]).
 //! - TLS is not supported yet: a conninfo that requires it is refused.
 
-mod builder;
-pub(crate) use builder::{open, Place};
 mod conninfo;
 mod errors;
 mod lock;
@@ -42,9 +40,9 @@ use super::{
     Backend, CrossProcessGuard, ListScope, MetaKey, PageQuery, PageSink, Reads, RowKey, Table,
     Value, Writes,
 };
+use crate::api::id::RawId;
+use crate::backend::layout::Account;
 use crate::error::Result;
-use crate::id::RawId;
-use crate::layout::Account;
 use secrecy::{ExposeSecret, SecretString};
 
 /// The PostgreSQL backend: two connection pools and the statements for its schema.

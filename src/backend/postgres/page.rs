@@ -5,9 +5,9 @@ use postgres::types::Type;
 use super::errors::malformed;
 use super::sql::like_pattern;
 use super::statements::{id_of, Statements};
+use crate::backend::layout::Account;
 use crate::backend::{ListScope, Offer, PageQuery, PageSink};
 use crate::error::Result;
-use crate::layout::Account;
 
 /// The largest batch asked for when the sink keeps skipping rows.
 const MAX_BATCH: i64 = 1000;

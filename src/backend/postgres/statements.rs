@@ -7,13 +7,13 @@ use postgres::Row;
 use super::errors::{describe, is_retryable, malformed};
 use super::pool::{Conn, Params};
 use super::sql::{meta_key, Sql};
+use crate::api::id::RawId;
+use crate::backend::layout::Account;
 use crate::backend::{
     CredentialRow, ListScope, MetaKey, PageQuery, PageSink, Reads, RowItem, RowKey, Table, Value,
     VaultRow, Writes,
 };
 use crate::error::{Error, Result};
-use crate::id::RawId;
-use crate::layout::Account;
 
 /// The statements of one connection, and how the first failed one failed.
 pub(super) struct Statements<'a> {

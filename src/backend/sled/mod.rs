@@ -10,18 +10,31 @@
 //! | `list_active` | scope, id                         | `IndexEntry` (active items only) |
 //! | `meta`        | `store`, `keys`, `last_id`        | store record, key record, largest id issued |
 
+pub(crate) mod durability;
 pub(crate) mod engine;
+pub(crate) mod lock;
 pub(crate) mod page;
 mod reads;
 mod scan;
+pub(crate) mod target_dir;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use serde::{Deserialize, Serialize};
+
 use super::{Backend, Reads, Writes};
-use crate::durability::{Durability, GroupCommit};
+use crate::backend::sled::durability::{Durability, GroupCommit};
 use crate::error::{Error, Result};
 pub(crate) use engine::{Engine, TreeId, WriteSet};
 use reads::{SledReads, SledTx};
+
+/// A list-index entry: enough to filter by time and name without reading the record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct IndexEntry {
+    pub(crate) created_at: i64,
+    /// `display_name` (credentials: `mcp_server_url`), lower-cased.
+    pub(crate) name: String,
+}
 
 pub(crate) struct SledBackend {
     pub(crate) engine: Arc<Engine>,

@@ -7,12 +7,12 @@
 //! record read per item. Either way a page costs O(log n + limit) reads.
 
 use super::engine::Engine;
+use super::IndexEntry;
+use crate::api::id::{Kind, RawId};
+use crate::backend::layout::{index_key, Account};
 use crate::backend::{ListScope, Offer, PageQuery, PageSink};
-use crate::codec::decode;
+use crate::crypto::codec::decode;
 use crate::error::{Error, Result};
-use crate::id::{Kind, RawId};
-use crate::layout::{index_key, Account};
-use crate::records::IndexEntry;
 
 /// Where a list's records and index entries live.
 struct Place<'a> {

@@ -1,14 +1,14 @@
 //! Reads of sled's trees, and the write set a transaction builds on top of them.
 
 use super::engine::{Engine, TreeId, WriteSet};
+use super::IndexEntry;
+use crate::api::id::RawId;
+use crate::backend::layout::{index_key, Account, META_KEYS, META_LAST_ID, META_STORE};
 use crate::backend::{
     CredentialRow, ListScope, MetaKey, PageQuery, PageSink, Reads, RowKey, Table, Value, VaultRow,
     Writes,
 };
 use crate::error::{Error, Result};
-use crate::id::RawId;
-use crate::layout::{index_key, Account, META_KEYS, META_LAST_ID, META_STORE};
-use crate::records::IndexEntry;
 
 pub(super) struct SledReads<'a> {
     pub(super) engine: &'a Engine,
@@ -124,7 +124,7 @@ impl<'a> SledTx<'a> {
         entry: &IndexEntry,
         active: bool,
     ) -> Result<()> {
-        let value = crate::codec::encode(entry)?;
+        let value = crate::crypto::codec::encode(entry)?;
         if active {
             self.set
                 .put(TreeId::ListActive, index_key(scope, id), value.clone());

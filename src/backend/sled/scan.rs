@@ -4,9 +4,9 @@
 use std::ops::Bound;
 
 use super::engine::Engine;
+use crate::backend::layout::Account;
 use crate::backend::{RowItem, RowKey, Table, Value};
 use crate::error::{Error, Result};
-use crate::layout::Account;
 
 pub(super) fn scan(
     engine: &Engine,

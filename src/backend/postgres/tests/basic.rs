@@ -1,9 +1,9 @@
 //! What the backend stores: vaults, credentials, tokens and meta, by account.
 
 use super::{account, backend, credential, vault};
+use crate::api::id::RawId;
 use crate::backend::{Backend, MetaKey};
 use crate::error::Error;
-use crate::id::RawId;
 
 #[test]
 fn vaults_are_put_read_replaced_and_deleted() {

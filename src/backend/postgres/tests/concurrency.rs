@@ -6,9 +6,9 @@ use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use super::{account, backend, pg_support, vault};
+use crate::api::id::RawId;
 use crate::backend::{Backend, MetaKey};
 use crate::error::Error;
-use crate::id::RawId;
 
 use super::super::PgBackend;
 

@@ -3,8 +3,8 @@
 
 use super::pg_support::{self, PgServer};
 use super::{account, vault};
+use crate::api::id::RawId;
 use crate::backend::Backend;
-use crate::id::RawId;
 
 use super::super::PgBackend;
 

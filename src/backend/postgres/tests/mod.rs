@@ -11,10 +11,10 @@ mod runtime;
 pub(super) mod pg_support;
 
 use super::PgBackend;
+use crate::api::id::RawId;
+use crate::backend::layout::Account;
 use crate::backend::{CredentialRow, Offer, PageQuery, PageSink, VaultRow};
 use crate::error::Result;
-use crate::id::RawId;
-use crate::layout::Account;
 
 /// A backend on the shared server, in a schema of its own.
 pub(super) fn backend(test: &str) -> PgBackend {

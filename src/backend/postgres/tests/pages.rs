@@ -2,8 +2,8 @@
 //! archived items, skipped records, and `has_more` exactly at the boundaries.
 
 use super::{account, backend, credential, query, vault, Collect};
+use crate::backend::layout::Account;
 use crate::backend::{Backend, ListScope, PageQuery};
-use crate::layout::Account;
 
 use super::super::PgBackend;
 
@@ -238,7 +238,7 @@ fn a_vaults_credentials_page_on_their_own() {
         )
     })
     .expect("put");
-    let scope = ListScope::Credentials(crate::id::RawId(1));
+    let scope = ListScope::Credentials(crate::api::id::RawId(1));
     let q = PageQuery {
         limit: 3,
         ..query()

@@ -2,8 +2,8 @@
 //! runtime from within a runtime"); the backend moves its calls off the worker.
 
 use super::{account, backend, query, vault, Collect};
+use crate::api::id::RawId;
 use crate::backend::{Backend, ListScope};
-use crate::id::RawId;
 
 use super::super::PgBackend;
 

@@ -7,10 +7,9 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use crate::api::model::{CredentialType, Protocol};
+use crate::crypto::key::MasterKey;
 use crate::error::{Error, Result};
-use crate::key::MasterKey;
-use crate::model::{CredentialType, Protocol};
-use crate::records::SecretField;
 
 /// A sealed secret as stored: which key, the nonce, ciphertext and tag.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,6 +172,25 @@ fn wrap_ad(store_id: &[u8; 16], old_id: u32, new_id: u32) -> Vec<u8> {
         &new_id.to_be_bytes(),
     ]
     .concat()
+}
+
+/// Which secret of a credential a sealed blob holds: part of its associated data, so a
+/// refresh token moved into the access token's slot does not open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SecretField {
+    AccessToken,
+    RefreshToken,
+    ClientSecret,
+}
+
+impl SecretField {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            SecretField::AccessToken => "access_token",
+            SecretField::RefreshToken => "refresh_token",
+            SecretField::ClientSecret => "client_secret",
+        }
+    }
 }
 
 #[cfg(test)]

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-use crate::durability::Durability;
+use crate::backend::sled::durability::Durability;
+use crate::crypto::kdf::{DEFAULT_MAX_KDF_MEMORY_KIB, KDF_MEMORY_CEILING_KIB};
+use crate::crypto::key::{KdfCost, KeySource, MasterKey};
 use crate::error::Result;
-use crate::kdf::{DEFAULT_MAX_KDF_MEMORY_KIB, KDF_MEMORY_CEILING_KIB};
-use crate::key::{KdfCost, KeySource, MasterKey};
-use crate::refresh::TokenRefresher;
+use crate::store::refresh::TokenRefresher;
 use crate::store::VaultStore;
 
 /// Options for opening a store; see [`VaultStore::builder`].
@@ -29,7 +29,7 @@ pub struct Builder {
     pub(crate) allow_weak_passphrase: bool,
     /// Set by `VaultStore::builder_postgres`: the store is in PostgreSQL, not `dir`.
     #[cfg(feature = "postgres")]
-    pub(crate) postgres: Option<crate::backend::postgres::Place>,
+    pub(crate) postgres: Option<crate::store::open_postgres::Place>,
 }
 
 impl std::fmt::Debug for Builder {
@@ -54,7 +54,7 @@ impl std::fmt::Debug for Builder {
 
 fn default_refresher() -> Option<Arc<dyn TokenRefresher>> {
     #[cfg(feature = "http-refresh")]
-    return Some(Arc::new(crate::refresh::HttpRefresher::new()));
+    return Some(Arc::new(crate::store::refresh::HttpRefresher::new()));
     #[cfg(not(feature = "http-refresh"))]
     None
 }
@@ -193,8 +193,8 @@ impl Builder {
     pub fn open(self) -> Result<VaultStore> {
         #[cfg(feature = "postgres")]
         if self.postgres.is_some() {
-            return crate::backend::postgres::open(self);
+            return crate::store::open_postgres::open(self);
         }
-        crate::open::open(self)
+        crate::store::open::open(self)
     }
 }

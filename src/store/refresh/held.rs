@@ -7,11 +7,11 @@
 use secrecy::SecretString;
 
 use super::{RefreshFailure, RefreshFailureKind};
+use crate::api::id::RawId;
+use crate::api::model::VaultCredential;
+use crate::api::request::UpdateCredential;
 use crate::error::{Error, Result};
-use crate::id::RawId;
-use crate::model::VaultCredential;
-use crate::records::SecretField;
-use crate::request::UpdateCredential;
+use crate::store::records::SecretField;
 use crate::store::VaultStore;
 
 /// Holds the refresh lock of one credential until dropped.
@@ -56,7 +56,7 @@ impl HeldRefresh {
 
     /// [`VaultStore::update_credential`] on the held credential, under this lock.
     pub(crate) fn update(&self, update: UpdateCredential) -> Result<VaultCredential> {
-        use crate::id::Kind;
+        use crate::api::id::Kind;
         self.store.update_credential_held(
             &self.vault.format(Kind::Vault),
             &self.id.format(Kind::Credential),

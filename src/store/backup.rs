@@ -3,12 +3,12 @@
 
 use std::path::Path;
 
+use crate::backend::sled::lock::write_header;
+use crate::backend::sled::target_dir;
 use crate::backend::sled::Engine;
 use crate::error::{Error, Result};
 use crate::fsutil;
-use crate::lock::write_header;
 use crate::store::VaultStore;
-use crate::target_dir;
 
 /// Records copied per write batch.
 const BATCH: usize = 1024;

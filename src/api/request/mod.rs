@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use crate::api::model::{CredentialType, Protocol, TokenEndpointAuthMethod};
+use crate::api::timestamp;
 use crate::error::{Error, Result};
-use crate::model::{CredentialType, Protocol, TokenEndpointAuthMethod};
-use crate::timestamp;
 
 /// The body of "create vault": a name, at least one credential, optional metadata.
 // Debug: `SecretString` prints as `[REDACTED]`.
@@ -412,7 +412,7 @@ mod tests {
     use secrecy::ExposeSecret;
 
     /// The hosted API's create-vault example, as its documentation shows it.
-    const SEED_BODY: &str = include_str!("../../tests/data/seed_create_vault.json");
+    const SEED_BODY: &str = include_str!("../../../tests/data/seed_create_vault.json");
 
     #[test]
     fn the_seed_body_parses_as_is() {

@@ -130,13 +130,15 @@ impl HttpRefresher {
 impl TokenRefresher for HttpRefresher {
     fn refresh(&self, request: &RefreshRequest<'_>) -> Result<TokenAnswer, RefreshFailure> {
         // Checked when stored; checked again here, where the request is made.
-        crate::validate::token_endpoint("token_endpoint", request.token_endpoint).map_err(|e| {
-            RefreshFailure::new(
-                RefreshFailureKind::Configuration,
-                "invalid_token_endpoint",
-                e.to_string(),
-            )
-        })?;
+        crate::api::validate::token_endpoint("token_endpoint", request.token_endpoint).map_err(
+            |e| {
+                RefreshFailure::new(
+                    RefreshFailureKind::Configuration,
+                    "invalid_token_endpoint",
+                    e.to_string(),
+                )
+            },
+        )?;
         let body = form_body(request);
         let mut call = self
             .agent

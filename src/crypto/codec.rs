@@ -11,8 +11,8 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::crypto::seal::{KeyHandle, Keyring, Sealed};
 use crate::error::{Error, Result};
-use crate::seal::{KeyHandle, Keyring, Sealed};
 
 /// The store format this build writes (the header file says which a store has).
 pub(crate) const FORMAT_VERSION: u8 = 2;
@@ -159,7 +159,7 @@ fn mac_ad(place: &[u8], body: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::*;
+    use crate::store::records::*;
     use proptest::prelude::*;
     use std::collections::BTreeMap;
 
@@ -202,7 +202,7 @@ mod tests {
             hex(&encode(&vault()).expect("encodes")),
             format!("01{body}")
         );
-        let key = KeyHandle::new(1, crate::key::MasterKey::from_bytes([5; 32]));
+        let key = KeyHandle::new(1, crate::crypto::key::MasterKey::from_bytes([5; 32]));
         let signed = encode_signed(&vault(), &key, b"place").expect("signs");
         assert_eq!(hex(&signed[..5]), "0200000001");
         assert_eq!(hex(&signed[1 + MAC_LEN..]), body);
@@ -233,7 +233,7 @@ mod tests {
 
     fn keyring(byte: u8) -> Keyring {
         Keyring {
-            current: KeyHandle::new(1, crate::key::MasterKey::from_bytes([byte; 32])),
+            current: KeyHandle::new(1, crate::crypto::key::MasterKey::from_bytes([byte; 32])),
             previous: None,
         }
     }

@@ -12,8 +12,8 @@ use super::{
     ClientAuth, CreateCredential, CreateVault, CredentialAuth, OAuthRefresh, OAuthTokens, Shape,
     UpdateAuth, UpdateCredential, UpdateOAuth, UpdateRefresh, UpdateVault,
 };
+use crate::api::model::Protocol;
 use crate::error::{shown, Error, Result};
-use crate::model::Protocol;
 
 /// Parses a whole body with `parse`.
 pub(super) fn body<T>(json: &str, parse: fn(String, Value) -> Result<T>) -> Result<T> {
@@ -128,8 +128,8 @@ impl Fields {
         let Some(text) = self.string(name)? else {
             return Ok(None);
         };
-        crate::timestamp::parse(&text)
-            .map(|at| Some(crate::timestamp::truncate_micros(at)))
+        crate::api::timestamp::parse(&text)
+            .map(|at| Some(crate::api::timestamp::truncate_micros(at)))
             .ok_or_else(|| {
                 invalid(
                     self.path(name),

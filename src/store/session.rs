@@ -8,14 +8,14 @@ use std::sync::{Arc, RwLock};
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
+use crate::api::id::{micros_to_time, Kind, RawId};
+use crate::api::model::{CredentialType, Protocol};
+use crate::api::validate;
 use crate::backend::Reads;
+use crate::crypto::seal::Keyring;
 use crate::error::{Error, Result};
-use crate::id::{micros_to_time, Kind, RawId};
-use crate::model::{CredentialType, Protocol};
-use crate::records::{CredentialRecord, SecretField, TokenEntry};
-use crate::seal::Keyring;
+use crate::store::records::{CredentialRecord, SecretField, TokenEntry};
 use crate::store::VaultStore;
-use crate::validate;
 
 /// A runtime's handle on the vaults it names. Each lookup reads the store afresh, so it
 /// sees archives, deletes and rotations made since: never a stale or erased token.

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use super::{ClientCredentials, RefreshFailure, RefreshFailureKind, RefreshRequest, TokenAnswer};
-use crate::validate::TOKEN_MAX_BYTES;
+use crate::api::validate::TOKEN_MAX_BYTES;
 
 /// RFC 3986 unreserved characters stay; everything else, space included, is `%XX`.
 const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
@@ -136,7 +136,7 @@ pub fn parse_token_answer(status: u16, body: &[u8]) -> Result<TokenAnswer, Refre
     }
     let scope = answer
         .scope
-        .filter(|s| crate::validate::scope("scope", s).is_ok() && !s.is_empty());
+        .filter(|s| crate::api::validate::scope("scope", s).is_ok() && !s.is_empty());
     Ok(TokenAnswer {
         access_token,
         expires_in,

@@ -4,22 +4,22 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use rand::RngCore;
 
+use crate::api::id::{IdClock, RawId};
+use crate::backend::layout::Account;
+use crate::backend::sled::durability::{Durability, Flusher};
+use crate::backend::sled::lock::{read_header, write_header, DirLock};
+use crate::backend::sled::target_dir;
 use crate::backend::sled::Engine;
 use crate::backend::sled::SledBackend;
 use crate::backend::{Backend, MetaKey};
-use crate::codec::{decode, encode, FORMAT_VERSION};
-use crate::config::Builder;
-use crate::durability::{Durability, Flusher};
+use crate::crypto::codec::{decode, encode, FORMAT_VERSION};
+use crate::crypto::key::{KdfParams, KeySource, MasterKey};
+use crate::crypto::seal::{KeyHandle, Keyring};
 use crate::error::{Error, Result};
 use crate::fsutil;
-use crate::id::{IdClock, RawId};
-use crate::key::{KdfParams, KeySource, MasterKey};
-use crate::layout::Account;
-use crate::lock::{read_header, write_header, DirLock};
-use crate::records::{KeySlot, KeyState, StoreMeta};
-use crate::seal::{KeyHandle, Keyring};
+use crate::store::config::Builder;
+use crate::store::records::{KeySlot, KeyState, StoreMeta};
 use crate::store::{Inner, Storage, VaultStore, DEFAULT_ACCOUNT};
-use crate::target_dir;
 
 /// Checks the options every backend shares (a key is given, its cost is sane).
 pub(crate) fn check_options(options: &mut Builder) -> Result<()> {
@@ -99,7 +99,7 @@ pub(crate) fn open(mut options: Builder) -> Result<VaultStore> {
     target_dir::check_store_path(dir)?;
     target_dir::prepare(dir, "the store directory")?;
     let lock = DirLock::acquire(dir)?;
-    crate::compact::recover(dir)?;
+    crate::store::compact::recover(dir)?;
     let header = read_header(dir)?;
     let header_version = header.map(|(version, _)| version);
     let header = header.map(|(_, id)| id);

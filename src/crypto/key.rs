@@ -9,9 +9,9 @@ use rand::RngCore;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 use zeroize::Zeroizing;
 
+pub use crate::crypto::kdf::KdfCost;
+pub(crate) use crate::crypto::kdf::{KdfParams, KDF_MEMORY_CEILING_KIB};
 use crate::error::{Error, Result};
-pub use crate::kdf::KdfCost;
-pub(crate) use crate::kdf::{KdfParams, KDF_MEMORY_CEILING_KIB};
 
 /// The 32-byte key that seals every token. Zeroized on drop; its `Debug` is redacted;
 /// it has no `Display` and no `Serialize`.
@@ -43,7 +43,7 @@ impl MasterKey {
     /// `key_file`) if it is not a private regular file of this user, is too large, or
     /// holds neither form. Messages name the file and the fix, never its content.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
-        crate::key_file::read(path.as_ref())
+        crate::crypto::key_file::read(path.as_ref())
     }
 
     /// Writes the key as 64 hex digits and a newline to a new file readable only by

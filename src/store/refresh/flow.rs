@@ -6,12 +6,14 @@ use chrono::Utc;
 use secrecy::SecretString;
 
 use super::{ClientCredentials, RefreshFailure, RefreshFailureKind, RefreshRequest, TokenAnswer};
+use crate::api::id::{micros_to_time, Kind, RawId};
 use crate::backend::Reads;
+use crate::crypto::seal::Keyring;
 use crate::error::{Error, Result};
-use crate::id::{micros_to_time, Kind, RawId};
-use crate::records::{AuthMethod, CredentialRecord, RefreshErrorRecord, SecretField, TokenEntry};
-use crate::seal::Keyring;
-use crate::session::ResolvedCredential;
+use crate::store::records::{
+    AuthMethod, CredentialRecord, RefreshErrorRecord, SecretField, TokenEntry,
+};
+use crate::store::session::ResolvedCredential;
 use crate::store::VaultStore;
 
 /// Backoff after failures in a row: transient ones from 1 s to 5 minutes, configuration
@@ -73,7 +75,7 @@ impl VaultStore {
             ));
         }
         if let Some(next) = oauth.state.next_attempt_at.filter(|next| *next > now) {
-            let text = crate::timestamp::to_text(&micros_to_time(next));
+            let text = crate::api::timestamp::to_text(&micros_to_time(next));
             return Err(refresh_error(
                 &id_text,
                 &record,

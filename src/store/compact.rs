@@ -16,12 +16,12 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
+use crate::backend::sled::lock::{DirLock, HEADER_FILE};
 use crate::backend::sled::Engine;
-use crate::backup::copy_tree;
-use crate::config::Builder;
 use crate::error::{Error, Result};
 use crate::fsutil;
-use crate::lock::{DirLock, HEADER_FILE};
+use crate::store::backup::copy_tree;
+use crate::store::config::Builder;
 
 const DATA: &str = "data";
 const FRESH: &str = "data.compact";

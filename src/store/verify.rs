@@ -3,13 +3,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::api::id::{Kind, RawId};
+use crate::backend::layout::{index_key, Account};
 use crate::backend::{RowItem, RowKey, Table, Value};
-use crate::codec::{decode, decode_as, decode_signed, V2};
+use crate::crypto::codec::{decode, decode_as, decode_signed, V2};
+use crate::crypto::seal::Keyring;
 use crate::error::Result;
-use crate::id::{Kind, RawId};
-use crate::layout::{index_key, Account};
-use crate::records::{CredentialRecord, IndexEntry, SecretField, TokenEntry, VaultRecord};
-use crate::seal::Keyring;
+use crate::store::records::{CredentialRecord, IndexEntry, SecretField, TokenEntry, VaultRecord};
 use crate::store::{Storage, VaultStore};
 
 /// What [`VaultStore::verify`] found.
@@ -136,7 +136,7 @@ impl VaultStore {
                 );
                 check_index(all, active, item, &mut problem);
             }
-            if crate::validate::mcp_server_url("", &record.mcp_server_url)
+            if crate::api::validate::mcp_server_url("", &record.mcp_server_url)
                 .ok()
                 .as_ref()
                 != Some(&record.lookup_url)

@@ -8,9 +8,9 @@ use std::path::Path;
 use secrecy::SecretBox;
 use zeroize::Zeroizing;
 
+use crate::crypto::key::MasterKey;
 use crate::error::{Error, Result};
 use crate::fsutil;
-use crate::key::MasterKey;
 
 /// A key file holds 65 or 66 bytes; anything past a few KiB is not one.
 const MAX_KEY_FILE_BYTES: u64 = 4096;

@@ -14,7 +14,7 @@
 //! vault's credentials). Ids are ULIDs, which sort by creation time, so an index range is
 //! also a `created_at` range.
 
-use crate::id::RawId;
+use crate::api::id::RawId;
 
 pub(crate) const META_STORE: &[u8] = b"store";
 pub(crate) const META_KEYS: &[u8] = b"keys";

@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::PgBackend;
+use super::open::{assemble, check_options, create, read_meta, unlock_store, Opened};
+use crate::backend::postgres::PgBackend;
 use crate::backend::MetaKey;
-use crate::config::Builder;
 use crate::error::{Error, Result};
-use crate::open::{assemble, check_options, create, read_meta, unlock_store, Opened};
-use crate::records::StoreMeta;
+use crate::store::config::Builder;
+use crate::store::records::StoreMeta;
 use crate::store::{Storage, VaultStore};
 
 /// Where a PostgreSQL store lives. `Debug` never shows the conninfo (it may hold a

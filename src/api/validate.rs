@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::api::request::{CreateCredential, CredentialAuth, OAuthTokens, Shape};
 use crate::error::{Error, Result};
-use crate::request::{CreateCredential, CredentialAuth, OAuthTokens, Shape};
 
 mod url_form;
 
@@ -152,7 +152,7 @@ pub(crate) fn future(field: &str, at: DateTime<Utc>, now: i64) -> Result<()> {
             field,
             format!(
                 "{field}: must be in the future, got {}",
-                crate::timestamp::to_text(&at)
+                crate::api::timestamp::to_text(&at)
             ),
         ));
     }

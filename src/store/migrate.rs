@@ -7,14 +7,14 @@
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
+use crate::api::id::{Kind, RawId};
+use crate::api::model::{CredentialType, Protocol};
+use crate::backend::layout::Account;
 use crate::backend::sled::{TreeId, WriteSet};
-use crate::codec::{decode, decode_as, encode_as, PLAIN_V1, V2};
+use crate::crypto::codec::{decode, decode_as, encode_as, PLAIN_V1, V2};
+use crate::crypto::seal::{length_prefixed, Keyring, Sealed, SecretPlace};
 use crate::error::{Error, Result};
-use crate::id::{Kind, RawId};
-use crate::layout::Account;
-use crate::model::{CredentialType, Protocol};
-use crate::records::{CredentialRecord, SecretField, TokenEntry, VaultRecord};
-use crate::seal::{length_prefixed, Keyring, Sealed, SecretPlace};
+use crate::store::records::{CredentialRecord, SecretField, TokenEntry, VaultRecord};
 use crate::store::VaultStore;
 
 /// A credential record of format 1.
@@ -144,7 +144,8 @@ impl VaultStore {
         active: bool,
         claimed: &mut std::collections::HashSet<String>,
     ) -> Result<String> {
-        let Ok(normal) = crate::validate::mcp_server_url("mcp_server_url", &old.mcp_server_url)
+        let Ok(normal) =
+            crate::api::validate::mcp_server_url("mcp_server_url", &old.mcp_server_url)
         else {
             return Ok(old.lookup_url.clone());
         };

@@ -6,13 +6,13 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::id::{micros_to_time, Kind, RawId};
-use crate::key::KdfParams;
-use crate::model::{
+use crate::api::id::{micros_to_time, Kind, RawId};
+use crate::api::model::{
     CredentialType, Protocol, RefreshErrorInfo, RefreshSettings, RefreshState, Status,
     TokenEndpointAuthMethod, Vault, VaultCredential, VaultObject,
 };
-use crate::seal::Sealed;
+use crate::crypto::key::KdfParams;
+use crate::crypto::seal::Sealed;
 
 /// A vault, without its id. Stored signed (see `codec::encode_signed`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,32 +107,9 @@ pub(crate) struct TokenEntry {
     pub(crate) client_secret: Option<Sealed>,
 }
 
-/// Which secret of a credential a sealed blob holds: part of its associated data, so a
-/// refresh token moved into the access token's slot does not open.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum SecretField {
-    AccessToken,
-    RefreshToken,
-    ClientSecret,
-}
+pub(crate) use crate::crypto::seal::SecretField;
 
-impl SecretField {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            SecretField::AccessToken => "access_token",
-            SecretField::RefreshToken => "refresh_token",
-            SecretField::ClientSecret => "client_secret",
-        }
-    }
-}
-
-/// A list-index entry: enough to filter by time and name without reading the record.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct IndexEntry {
-    pub(crate) created_at: i64,
-    /// `display_name` (credentials: `mcp_server_url`), lower-cased.
-    pub(crate) name: String,
-}
+pub(crate) use crate::backend::sled::IndexEntry;
 
 /// The store's identity, written once when it is made.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

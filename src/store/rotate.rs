@@ -11,14 +11,14 @@
 use secrecy::SecretString;
 
 use crate::backend::{MetaKey, RowItem, RowKey, Table, Writes};
-use crate::codec::{decode, encode, signed_key_id};
+use crate::crypto::codec::{decode, encode, signed_key_id};
 use crate::error::{Error, Result};
 use std::sync::atomic::Ordering;
 
-use crate::id::RawId;
-use crate::key::{KdfParams, MasterKey};
-use crate::records::{KeySlot, KeyState, Rotation, SecretField};
-use crate::seal::{KeyHandle, Keyring};
+use crate::api::id::RawId;
+use crate::crypto::key::{KdfParams, MasterKey};
+use crate::crypto::seal::{KeyHandle, Keyring};
+use crate::store::records::{KeySlot, KeyState, Rotation, SecretField};
 use crate::store::VaultStore;
 
 #[derive(Default)]

@@ -3,7 +3,7 @@
 use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
 
-use crate::codec::FORMAT_VERSION;
+use crate::crypto::codec::FORMAT_VERSION;
 use crate::error::{Error, Result};
 use crate::fsutil;
 
