@@ -5,7 +5,7 @@ use tempfile::TempDir;
 
 #[cfg(feature = "postgres")]
 #[path = "../pg_support/mod.rs"]
-mod pg_support;
+pub mod pg_support;
 use vaultstore::secrecy::{ExposeSecret, SecretString};
 use vaultstore::{CreateCredential, CreateVault, MasterKey, Protocol, Vault, VaultStore};
 
