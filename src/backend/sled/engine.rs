@@ -66,7 +66,11 @@ pub(crate) struct Engine {
 }
 
 impl Engine {
+    /// Opens sled in `sled_dir`. The caller holds the store's lock (or the directory
+    /// is new): no other sled instance can be writing there.
     pub(crate) fn open(sled_dir: &Path, cache_capacity: u64) -> Result<Engine> {
+        remove_interrupted_snapshots(sled_dir)
+            .map_err(|e| Error::io(format!("cleaning {}", sled_dir.display()), e))?;
         let config = sled::Config::new()
             .path(sled_dir)
             .cache_capacity(cache_capacity)
@@ -178,6 +182,36 @@ impl Engine {
     pub(crate) fn log_fsyncs(&self) -> u64 {
         self.log_fsyncs.load(Ordering::Relaxed)
     }
+}
+
+/// Removes the `snap.*.generating` files a crash left behind. sled 0.34 writes a
+/// snapshot to `snap.<lsn>.generating`, fsyncs it and renames it to `snap.<lsn>`; the
+/// rename is the commit. But when it opens, it takes the last file named `snap.*` in
+/// sort order as the snapshot — and `.generating` sorts after the finished one — so a
+/// crash while a snapshot was written (sled writes one at every close) leaves a store
+/// that refuses to open ("damage at None"). An unrenamed file was never committed:
+/// without it, sled starts from the previous snapshot, which it removes only after
+/// the rename, and replays the log from there.
+fn remove_interrupted_snapshots(sled_dir: &Path) -> std::io::Result<()> {
+    let entries = match std::fs::read_dir(sled_dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let mut removed = false;
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            std::fs::remove_file(entry.path())?;
+            removed = true;
+        }
+    }
+    if removed {
+        crate::fsutil::sync_dir(sled_dir)?;
+    }
+    Ok(())
 }
 
 /// How long an open waits for sled's own lock, held a moment past the close of an
