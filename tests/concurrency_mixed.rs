@@ -2,12 +2,14 @@
 //! resolving tokens while the key is rotated) lose no write, see no error, never
 //! deadlock, and leave a store that matches what each thread was told.
 
+mod common;
 mod common_robust;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
+use common::Backend;
 use common_robust::*;
 use vaultstore::{ListParams, MasterKey, Status, VaultStore};
 
@@ -120,10 +122,9 @@ fn join<T>(receiver: mpsc::Receiver<T>, what: &str) -> T {
         .unwrap_or_else(|e| panic!("{what} did not finish (deadlock or panic): {e}"))
 }
 
-#[test]
-fn concurrent_writers_listers_resolvers_and_rotations_agree_with_a_model() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(dir.path());
+fn concurrent_writers_listers_resolvers_and_rotations_agree_with_a_model(backend: &Backend) {
+    let place = backend.place();
+    let store = backend.builder(&place).key(key()).open().expect("open");
     let fixed: Vec<(String, String)> = (0..4)
         .map(|i| {
             let url = format!("https://fixed{i}.example/mcp");
@@ -162,7 +163,10 @@ fn concurrent_writers_listers_resolvers_and_rotations_agree_with_a_model() {
     let expected = fixed.len() + CREATORS * VAULTS_PER_CREATOR;
     assert_eq!(report.vaults as usize, expected, "lost or extra vaults");
     drop(store);
-    let store = VaultStore::open(dir.path(), MasterKey::from_bytes([100 + ROTATIONS - 1; 32]))
+    let store = backend
+        .builder(&place)
+        .key(MasterKey::from_bytes([100 + ROTATIONS - 1; 32]))
+        .open()
         .expect("the last key opens the store");
     for (vault, active, creds) in created.iter().flatten() {
         let v = store.get_vault(vault).expect("acknowledged vault");
@@ -188,3 +192,5 @@ fn concurrent_writers_listers_resolvers_and_rotations_agree_with_a_model() {
         }
     }
 }
+
+conformance!(concurrent_writers_listers_resolvers_and_rotations_agree_with_a_model);

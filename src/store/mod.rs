@@ -72,6 +72,10 @@ pub(crate) struct Inner {
     /// The id of `keys.current`, readable without the lock (see
     /// [`VaultStore::transact`]).
     pub(crate) key_id: AtomicU32,
+    /// On a shared store, transactions hold it to read, and a rotation's start holds it
+    /// to write from its key record to its switch of keys: this process's own writes
+    /// never see the new record with the old key id. Lock order: `keys`, then this.
+    pub(crate) key_switch: RwLock<()>,
     pub(crate) rotation: Mutex<()>,
     pub(crate) durability: Durability,
     pub(crate) max_active_credentials: u32,
@@ -191,7 +195,21 @@ impl VaultStore {
     /// Runs `body` in one transaction of the backend: it reads what it must check and
     /// writes the changes, which apply together. The backend may run it again after a
     /// conflict. Durability comes after, in [`VaultStore::commit`].
-    pub(crate) fn transact<T>(
+    pub(crate) fn transact<T>(&self, body: impl FnMut(&mut dyn Writes) -> Result<T>) -> Result<T> {
+        if !self.backend().is_shared() {
+            return self.transact_switch_held(body);
+        }
+        // A rotation starting in this process switches keys under the write guard.
+        let _switch = self
+            .inner
+            .key_switch
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
+        self.transact_switch_held(body)
+    }
+
+    /// [`VaultStore::transact`] for a caller that holds `key_switch` (either guard).
+    pub(crate) fn transact_switch_held<T>(
         &self,
         mut body: impl FnMut(&mut dyn Writes) -> Result<T>,
     ) -> Result<T> {

@@ -58,6 +58,7 @@ pub(crate) fn assemble(options: &Builder, opened: Opened) -> VaultStore {
             _flusher: opened.flusher,
             storage: opened.storage,
             key_id: std::sync::atomic::AtomicU32::new(opened.keyring.current.id),
+            key_switch: RwLock::new(()),
             keys: RwLock::new(opened.keyring),
             clock: IdClock::starting_after(opened.last_id),
             rotation: Mutex::new(()),

@@ -93,12 +93,20 @@ impl VaultStore {
             },
             current_wrapped: next.wrap(&self.keys().current, store_id)?,
         };
-        self.write_key_state(&KeyState {
-            current: state.current,
-            rotation: Some(rotation),
-        })?;
         {
+            // Lock order: `keys`, then `key_switch`, as every writer takes them.
             let mut keys = self.inner.keys.write().unwrap_or_else(|p| p.into_inner());
+            let _switch = self
+                .inner
+                .key_switch
+                .write()
+                .unwrap_or_else(|p| p.into_inner());
+            let bytes = encode(&KeyState {
+                current: state.current,
+                rotation: Some(rotation),
+            })?;
+            self.transact_switch_held(|tx| tx.put_meta(MetaKey::Keys, &bytes))?;
+            self.backend().sync()?;
             let current = std::mem::replace(&mut keys.current, next);
             keys.previous = Some(current);
             self.inner.key_id.store(keys.current.id, Ordering::Release);
