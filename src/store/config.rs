@@ -132,20 +132,22 @@ impl Builder {
         self
     }
 
-    /// When changes reach the disk. Default: [`Durability::Immediate`].
+    /// When changes reach the disk. Default: [`Durability::Immediate`]. sled only: on
+    /// PostgreSQL a change is durable when its transaction commits.
     pub fn durability(mut self, durability: Durability) -> Self {
         self.durability = durability;
         self
     }
 
-    /// How often [`Durability::Periodic`] flushes and fsyncs. Default: 500 ms.
+    /// How often [`Durability::Periodic`] flushes and fsyncs. Default: 500 ms. sled
+    /// only.
     pub fn flush_interval(mut self, interval: Duration) -> Self {
         self.flush_interval = interval;
         self
     }
 
     /// The storage engine's page cache, in bytes. Default: 32 MiB (sled's own default,
-    /// 1 GiB, does not suit a store that sits beside an agent runtime).
+    /// 1 GiB, does not suit a store that sits beside an agent runtime). sled only.
     pub fn cache_capacity(mut self, bytes: u64) -> Self {
         self.cache_capacity = bytes;
         self

@@ -149,7 +149,7 @@ impl VaultStore {
         &self.account.name
     }
 
-    /// The store directory.
+    /// The store directory (empty for a store in PostgreSQL).
     pub fn path(&self) -> &Path {
         &self.inner.dir
     }
