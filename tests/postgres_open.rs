@@ -1,6 +1,7 @@
 //! Opening a store in PostgreSQL with each of the Builder's key sources and limits, as
 //! on sled: a passphrase (its salt and cost kept in the database), a key file, a wrong
-//! key, an unknown schema name, and the per-vault credential limit.
+//! key, an unknown schema name, and the per-vault credential limit. (Accounts and
+//! everything else run in the conformance suite.)
 #![cfg(feature = "postgres")]
 
 mod common;
@@ -79,21 +80,4 @@ fn a_bad_schema_name_is_refused_before_anything_is_made() {
         .expect_err("refused");
     assert!(matches!(err, Error::InvalidRequest { .. }), "{err:?}");
     assert!(err.to_string().contains("schema"), "{err}");
-}
-
-#[test]
-fn accounts_are_separate_in_one_database() {
-    let (_place, store) = common::Backend::Postgres.store();
-    let acme = store.account("acme").expect("account");
-    let vault = common::vault(&acme, "a");
-    assert!(matches!(
-        store.get_vault(&vault.id),
-        Err(Error::NotFound { .. })
-    ));
-    assert!(store
-        .list_vaults(&Default::default())
-        .expect("list")
-        .data
-        .is_empty());
-    assert_eq!(acme.get_vault(&vault.id).expect("own").display_name, "a");
 }
