@@ -81,6 +81,24 @@ fn https_answers_a_client_trusting_the_certificate_and_only_https() {
         "a self-signed certificate was accepted"
     );
 
+    // The CLI through the HTTPS server, trusting the certificate with --server-ca.
+    let key_file = env.path("admin.key");
+    std::fs::write(&key_file, &key).expect("key file");
+    let through = |ca: Option<&str>| {
+        let mut cmd = env.cmd();
+        cmd.arg("--json").arg("--server").arg(&served.url);
+        cmd.arg("--api-key-file").arg(&key_file);
+        if let Some(ca) = ca {
+            cmd.arg("--server-ca").arg(ca);
+        }
+        cli_support::split(cmd.args(["vault", "list"]).output().expect("runs"))
+    };
+    let (code, out, err) = through(Some(cert));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\"data\""), "{out}");
+    let (code, _, err) = through(None);
+    assert_eq!(code, 8, "an untrusted certificate is refused: {err}");
+
     // Plain HTTP to the TLS port gets no HTTP answer.
     let plain = client(None)
         .get(format!("http://127.0.0.1:{}/v1/vaults", served.port()))
