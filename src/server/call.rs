@@ -1,6 +1,8 @@
 //! One request's context: its id, dialect, caller, and the store calls it makes on the
 //! blocking pool.
 
+use std::sync::Arc;
+
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -8,7 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use rand::RngCore;
 use serde::Serialize;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::api_keys::Role;
 use super::auth::authorize;
@@ -38,9 +40,30 @@ pub(crate) fn dialect_of(path: &str) -> Dialect {
     }
 }
 
+/// A request's body, read once by the middleware. Bodies carry tokens: the buffer is
+/// wiped when the last holder (the middleware, after the answer is made) drops it.
+#[derive(Clone)]
+pub(crate) struct RequestBody(Arc<Zeroizing<Vec<u8>>>);
+
+impl RequestBody {
+    /// Copies `bytes` into a buffer wiped on drop, and wipes `bytes` too when this is
+    /// its only handle. What remains unwiped is hyper's: its connection read buffer,
+    /// which a body read as one chunk shares, and the chunks it hands out, which are
+    /// freed (and reused by later reads) without being wiped.
+    fn take(bytes: Bytes) -> RequestBody {
+        let mut copy = Zeroizing::new(Vec::with_capacity(bytes.len()));
+        copy.extend_from_slice(&bytes);
+        if let Ok(mut only) = bytes.try_into_mut() {
+            only.as_mut().zeroize();
+        }
+        RequestBody(Arc::new(copy))
+    }
+}
+
 /// Middleware: gives the request its id, reads its whole body (up to the limit, else
 /// 413) and bounds its time. Reading every body here, whether the route wants it or
 /// not, keeps the connection reusable: hyper closes one whose body was left unread.
+/// Handlers get the body as a [`RequestBody`] extension.
 pub(crate) async fn context(
     axum::extract::State(app): axum::extract::State<App>,
     request: Request,
@@ -54,9 +77,13 @@ pub(crate) async fn context(
             Ok(bytes) => bytes,
             Err(e) => return e.into_response(),
         };
+        let body = RequestBody::take(bytes);
         parts.extensions.insert(RequestId(id.clone()));
-        next.run(Request::from_parts(parts, Body::from(bytes)))
-            .await
+        parts.extensions.insert(body.clone());
+        let response = next.run(Request::from_parts(parts, Body::empty())).await;
+        // The handler's copy is gone with its future; this drop wipes the buffer.
+        drop(body);
+        response
     };
     let mut response = match tokio::time::timeout(app.limits.request_timeout, handled).await {
         Ok(response) => response,
@@ -143,21 +170,14 @@ impl Call {
     }
 
     /// The body as JSON text within the limits; wiped when dropped (it may hold tokens).
-    pub(crate) async fn json_body(
-        &self,
-        body: Body,
-        headers: &HeaderMap,
-    ) -> Result<Zeroizing<String>, ApiError> {
-        let bytes: Bytes = read_body(
-            body,
-            headers,
-            &self.app.limits,
-            self.dialect,
-            &self.request_id,
-        )
-        .await?;
-        json_text(&bytes, &self.app.limits, self.dialect, &self.request_id)
+    pub(crate) fn json_body(&self, body: &RequestBody) -> Result<Zeroizing<String>, ApiError> {
+        json_text(&body.0, &self.app.limits, self.dialect, &self.request_id)
             .map(|text| Zeroizing::new(text.to_owned()))
+    }
+
+    /// A parsed body, or the parser's error in this request's dialect.
+    pub(crate) fn parsed<T>(&self, parsed: crate::Result<T>) -> Result<T, ApiError> {
+        parsed.map_err(|e| ApiError::from_store(self.dialect, &self.request_id, e))
     }
 
     /// A 400 in this request's dialect.

@@ -121,6 +121,9 @@ pub struct RunningServer {
     task: Option<tokio::task::JoinHandle<io::Result<()>>>,
     runtime: Option<Runtime>,
     store: VaultStore,
+    /// SIGTERM and SIGINT, caught from [`RunningServer::catch_signals`] on.
+    #[cfg(unix)]
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
 }
 
 impl std::fmt::Debug for RunningServer {
@@ -220,6 +223,8 @@ pub fn start(
             task: Some(task),
             runtime: Some(runtime),
             store,
+            #[cfg(unix)]
+            signals: None,
         });
     }
     let listener = TcpListener::bind(options.listen)?;
@@ -251,6 +256,8 @@ pub fn start(
         task: Some(task),
         runtime: Some(runtime),
         store,
+        #[cfg(unix)]
+        signals: None,
     })
 }
 
@@ -304,13 +311,46 @@ impl RunningServer {
         self.stop()
     }
 
+    /// Catches SIGTERM and SIGINT from now on (they no longer end the process) for
+    /// [`RunningServer::run_until_signal`]. Call it before saying the server is ready:
+    /// a signal sent between that and `run_until_signal` would otherwise kill the
+    /// process without a graceful shutdown. Elsewhere than on unix it does nothing.
+    ///
+    /// # Errors
+    /// The signal handlers cannot be installed.
+    pub fn catch_signals(&mut self) -> io::Result<()> {
+        #[cfg(unix)]
+        if let (None, Some(runtime)) = (&self.signals, &self.runtime) {
+            use tokio::signal::unix::{signal, SignalKind};
+            let _guard = runtime.enter();
+            self.signals = Some((
+                signal(SignalKind::terminate())?,
+                signal(SignalKind::interrupt())?,
+            ));
+        }
+        Ok(())
+    }
+
     /// Serves until SIGTERM or Ctrl-C, then shuts down as [`RunningServer::shutdown`].
     ///
     /// # Errors
     /// As [`RunningServer::shutdown`].
     pub fn run_until_signal(mut self) -> io::Result<()> {
+        #[cfg(unix)]
+        let caught = self.signals.take();
+        #[cfg(not(unix))]
+        let caught = None::<()>;
         if let Some(runtime) = &self.runtime {
-            runtime.block_on(signal());
+            match caught {
+                #[cfg(unix)]
+                Some((mut term, mut int)) => runtime.block_on(async {
+                    tokio::select! {
+                        _ = term.recv() => {},
+                        _ = int.recv() => {},
+                    }
+                }),
+                _ => runtime.block_on(signal()),
+            }
         }
         eprintln!("vaultstore serve: shutting down; requests in flight finish first");
         self.stop()

@@ -33,6 +33,7 @@ mod call;
 mod dialect_anthropic;
 mod dialect_qoder;
 mod errors;
+mod handlers;
 mod limits;
 mod listen;
 mod query;

@@ -2,7 +2,6 @@
 //! named vaults, one lookup (refreshing an `mcp_oauth` token as the library does), the
 //! token in the answer. Runtime keys only.
 
-use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -12,7 +11,7 @@ use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 
 use super::api_keys::Role;
-use super::call::{Call, RequestId};
+use super::call::{Call, RequestBody, RequestId};
 use super::errors::{without_position, ApiError, Dialect};
 use super::App;
 
@@ -67,10 +66,10 @@ async fn resolve(
     State(app): State<App>,
     Extension(id): Extension<RequestId>,
     headers: HeaderMap,
-    body: Body,
+    Extension(body): Extension<RequestBody>,
 ) -> Result<Response, ApiError> {
     let call = Call::begin(&app, &headers, Role::Runtime, Dialect::Anthropic, id.0).await?;
-    let text = call.json_body(body, &headers).await?;
+    let text = call.json_body(&body)?;
     let (vault_ids, url) = parse(&call, &text)?;
     let asked = url.clone();
     let found = call

@@ -10,6 +10,9 @@ use std::process::Output;
 use assert_cmd::Command;
 use serde_json::Value;
 
+#[cfg(unix)]
+mod serve;
+
 /// A token no output may ever contain.
 pub const TOKEN: &str = "tok_SUPERSECRET_d41d8cd98f00b204";
 pub const SEED_BODY: &str = r#"{
@@ -140,6 +143,10 @@ pub fn bare() -> Command {
     let mut cmd = Command::cargo_bin("vaultstore").expect("the binary (--features cli)");
     cmd.env_remove("VAULTSTORE_PATH")
         .env_remove("VAULTSTORE_KEY_FILE")
+        .env_remove("VAULTSTORE_SERVER")
+        .env_remove("VAULTSTORE_API_KEY")
+        .env_remove("VAULTSTORE_API_KEY_FILE")
+        .env_remove("VAULTSTORE_SERVER_CA")
         .env_remove("XDG_CONFIG_HOME");
     cmd
 }

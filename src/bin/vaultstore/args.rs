@@ -50,6 +50,22 @@ pub struct Global {
     /// API's error envelope on stderr.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Send the vault, credential and resolve commands to this running `vaultstore
+    /// serve` (e.g. http://127.0.0.1:8787) instead of opening the store.
+    #[arg(long, global = true, env = "VAULTSTORE_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+    /// The server's API key, read from this file. Default: the VAULTSTORE_API_KEY
+    /// environment variable. Never on the command line.
+    #[arg(
+        long,
+        global = true,
+        env = "VAULTSTORE_API_KEY_FILE",
+        value_name = "PATH"
+    )]
+    pub api_key_file: Option<PathBuf>,
+    /// Trust this CA certificate (PEM) for an https --server, e.g. a self-signed one.
+    #[arg(long, global = true, env = "VAULTSTORE_SERVER_CA", value_name = "PATH")]
+    pub server_ca: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]

@@ -29,6 +29,11 @@ const SECRET_OPTIONS: &[(&str, &str)] = &[
          prompt on a terminal",
     ),
     (
+        "api-key",
+        "the API key with --api-key-file PATH or the VAULTSTORE_API_KEY environment \
+         variable",
+    ),
+    (
         "password",
         "a passphrase with --passphrase (asked hidden) or --passphrase-stdin",
     ),
@@ -102,6 +107,14 @@ mod tests {
             ],
             &["--passphrase=s3cr3t", "vault", "list"],
             &["credential", "add", "v", "--token-stdin=s3cr3t"],
+            &[
+                "--server",
+                "http://127.0.0.1:1",
+                "--api-key",
+                "s3cr3t",
+                "vault",
+                "list",
+            ],
         ] {
             let message = refused(args).expect("refused");
             assert!(!message.contains("s3cr3t"), "{message}");

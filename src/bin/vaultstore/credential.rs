@@ -12,22 +12,22 @@ pub fn run(command: CredentialCommand, cx: &mut Context) -> Outcome {
         CredentialCommand::Add(args) => add(args, cx)?,
         CredentialCommand::Update(args) => credential_update::run(args, cx)?,
         CredentialCommand::Get(ids) => {
-            let cred = cx.store()?.get_credential(&ids.vault, &ids.id)?;
+            let cred = cx.target()?.get_credential(&ids.vault, &ids.id)?;
             cx.out.credential(&cred);
         }
         CredentialCommand::List(args) => {
             let backwards = args.list.before.is_some();
             let page = cx
-                .store()?
+                .target()?
                 .list_credentials(&args.vault, &list_params(args.list))?;
             cx.out.credential_page(&page, backwards);
         }
         CredentialCommand::Archive(ids) => {
-            let cred = cx.store()?.archive_credential(&ids.vault, &ids.id)?;
+            let cred = cx.target()?.archive_credential(&ids.vault, &ids.id)?;
             cx.out.credential(&cred);
         }
         CredentialCommand::Delete(ids) => {
-            let deleted = cx.store()?.delete_credential(&ids.vault, &ids.id)?;
+            let deleted = cx.target()?.delete_credential(&ids.vault, &ids.id)?;
             cx.out
                 .show(&deleted, || format!("deleted credential {}", deleted.id));
         }
@@ -39,7 +39,7 @@ pub fn run(command: CredentialCommand, cx: &mut Context) -> Outcome {
 fn add(args: AddCredentialArgs, cx: &mut Context) -> Outcome {
     oauth::check(&args)?;
     // Open first: with --passphrase-stdin the passphrase is stdin's first line.
-    let store = cx.store()?;
+    let store = cx.target()?;
     let vault = args.vault.clone();
     let request = match (&args.body, &args.url) {
         (None, Some(_)) => oauth::from_flags(args, &mut cx.stdin)?,

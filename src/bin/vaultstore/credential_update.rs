@@ -1,13 +1,12 @@
 //! `credential update`: a credential's display name and metadata, and new secrets in
 //! place (from stdin, files or the API's JSON body; never from the flags).
 
-use vaultstore::{
-    CredentialType, Error, UpdateAuth, UpdateCredential, UpdateOAuth, UpdateRefresh, VaultStore,
-};
+use vaultstore::{CredentialType, Error, UpdateAuth, UpdateCredential, UpdateOAuth, UpdateRefresh};
 
 use crate::args::UpdateCredentialArgs;
 use crate::exit::{usage, Failure, Outcome};
 use crate::secrets::{self, Stdin};
+use crate::target::Target;
 use crate::vault::metadata_patch;
 use crate::{body, oauth, Context};
 
@@ -20,7 +19,7 @@ pub fn run(args: UpdateCredentialArgs, cx: &mut Context) -> Outcome {
         ));
     }
     // Open first: with --passphrase-stdin the passphrase is stdin's first line.
-    let store = cx.store()?;
+    let store = cx.target()?;
     let (vault, id) = (args.vault.clone(), args.id.clone());
     let update = match &args.body {
         Some(path) => {
@@ -69,7 +68,7 @@ fn oauth_flags(args: &UpdateCredentialArgs) -> Vec<&'static str> {
 
 fn from_flags(
     args: UpdateCredentialArgs,
-    store: &VaultStore,
+    store: &Target,
     stdin: &mut Stdin,
 ) -> Result<UpdateCredential, Failure> {
     let display_name = match (args.display_name.clone(), args.unset_display_name) {
@@ -89,7 +88,7 @@ fn from_flags(
 /// flags alone do not tell for a new access token).
 fn auth(
     args: &UpdateCredentialArgs,
-    store: &VaultStore,
+    store: &Target,
     stdin: &mut Stdin,
 ) -> Result<Option<UpdateAuth>, Failure> {
     let oauth_only = oauth_flags(args);

@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use vaultstore::Error;
 
+use crate::remote::RemoteError;
+
 /// Bad command line: unknown flag, missing token source, no store yet (clap also uses 2).
 pub const USAGE: u8 = 2;
 /// The store refused the request: `invalid_request_error`.
@@ -39,7 +41,10 @@ pub fn help_text() -> String {
             "conflict (conflict_error, or the store/key file exists)",
         ),
         (LOCKED, "the store is open in another process"),
-        (WRONG_KEY, "wrong key file or passphrase"),
+        (
+            WRONG_KEY,
+            "wrong key file or passphrase (with --server: an API key the server refuses)",
+        ),
         (OTHER, "other failure (I/O, corrupted store)"),
         (VERIFY_PROBLEMS, "verify found problems"),
         (
@@ -71,6 +76,16 @@ pub enum Failure {
     Store(Error),
     /// `verify` found this many problems (the report is already printed).
     VerifyProblems(usize),
+    /// The server (`--server`) refused the command or could not be reached.
+    Remote(RemoteError),
+    /// The store is locked by a running `vaultstore serve`; what to do about it.
+    Held(Error, String),
+}
+
+impl From<RemoteError> for Failure {
+    fn from(e: RemoteError) -> Self {
+        Failure::Remote(e)
+    }
 }
 
 impl From<Error> for Failure {
@@ -86,6 +101,8 @@ impl Failure {
             Failure::Usage(_) => USAGE,
             Failure::Conflict(_) => CONFLICT,
             Failure::VerifyProblems(_) => VERIFY_PROBLEMS,
+            Failure::Remote(e) => e.code(),
+            Failure::Held(..) => LOCKED,
             Failure::Store(e) => match e {
                 Error::InvalidRequest { .. } => INVALID_REQUEST,
                 Error::NotFound { .. } => NOT_FOUND,
@@ -102,6 +119,12 @@ impl Failure {
     pub fn envelope(&self) -> serde_json::Value {
         let api_type = match self {
             Failure::Store(e) => return e.envelope(),
+            Failure::Remote(e) => return e.envelope(),
+            Failure::Held(e, _) => {
+                let mut envelope = e.envelope();
+                envelope["error"]["message"] = self.to_string().into();
+                return envelope;
+            }
             Failure::Usage(_) => "invalid_request_error",
             Failure::Conflict(_) => "conflict_error",
             Failure::VerifyProblems(_) => "api_error",
@@ -140,6 +163,8 @@ impl std::fmt::Display for Failure {
             ),
             Failure::Store(e) => write!(f, "{e}"),
             Failure::VerifyProblems(n) => write!(f, "verify found {n} problem(s)"),
+            Failure::Remote(e) => write!(f, "{e}"),
+            Failure::Held(e, what) => write!(f, "{e}: {what}"),
         }
     }
 }

@@ -10,6 +10,7 @@ mod body;
 mod compact;
 mod credential;
 mod credential_update;
+mod discovery;
 mod exit;
 mod keys;
 mod oauth;
@@ -17,36 +18,70 @@ mod open;
 mod output;
 mod postgres;
 mod progress;
+mod remote;
 mod resolve;
 mod secrets;
 #[cfg(feature = "server")]
 mod serve;
 mod stdin;
+mod target;
 mod vault;
 mod verify;
 
 use std::process::ExitCode;
+use std::rc::Rc;
 
 use clap::Parser;
-use vaultstore::VaultStore;
+use vaultstore::{Error, VaultStore};
 
 use args::{Cli, Command, Global};
 use exit::{Failure, Outcome};
 use output::Output;
+use remote::Remote;
 use secrets::Stdin;
+use target::Target;
 
 /// What every command works with: the options, the output form, stdin, and the store
-/// once opened.
+/// (or the server in front of it) once opened.
 pub(crate) struct Context {
     pub global: Global,
     pub out: Output,
     pub stdin: Stdin,
     store: Option<VaultStore>,
+    remote: Option<Rc<Remote>>,
 }
 
 impl Context {
-    /// The store, opened on first use.
+    /// The store itself, opened on first use. A store locked by a running server
+    /// names that server in the error.
     pub fn store(&mut self) -> Result<VaultStore, Failure> {
+        self.open().map_err(|failure| match failure {
+            Failure::Store(e @ Error::Locked { .. }) => target::explain_locked(&self.global, e),
+            other => other,
+        })
+    }
+
+    /// Where the vault, credential and resolve commands go: the server `--server`
+    /// names; else the store, opened here; else, when a running server holds its
+    /// lock, that server.
+    pub fn target(&mut self) -> Result<Target, Failure> {
+        if let Some(remote) = &self.remote {
+            return Ok(Target::Remote(remote.clone()));
+        }
+        let remote = match self.global.server.clone() {
+            Some(url) => target::named(&self.global, &url)?,
+            None => match self.open() {
+                Ok(store) => return Ok(Target::Local(store)),
+                Err(Failure::Store(e @ Error::Locked { .. })) => target::held(&self.global, e)?,
+                Err(other) => return Err(other),
+            },
+        };
+        let remote = Rc::new(remote);
+        self.remote = Some(remote.clone());
+        Ok(Target::Remote(remote))
+    }
+
+    fn open(&mut self) -> Result<VaultStore, Failure> {
         if let Some(store) = &self.store {
             return Ok(store.clone());
         }
@@ -71,6 +106,7 @@ fn main() -> ExitCode {
         global: cli.global,
         stdin: Stdin::default(),
         store: None,
+        remote: None,
     };
     match run(cli.command, &mut cx) {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,18 +1,31 @@
 //! `resolve`: which credential a session over some vaults would use for a URL. The
 //! token is printed only with `--reveal`. Like a session, it refreshes an `mcp_oauth`
-//! token that is expired or about to be, and stores the new one first.
+//! token that is expired or about to be, and stores the new one first. Through a
+//! server (`--server`), it is the server's resolve, which takes a runtime key.
 
 use std::io::Write;
 
 use chrono::SecondsFormat;
 use serde::Serialize;
-use vaultstore::secrecy::ExposeSecret;
-use vaultstore::Error;
+use vaultstore::secrecy::{ExposeSecret, SecretString};
+use vaultstore::{Error, VaultStore};
 use zeroize::Zeroizing;
 
 use crate::args::ResolveArgs;
 use crate::exit::{Failure, Outcome};
+use crate::target::Target;
 use crate::Context;
+
+/// What was resolved, here or by a server, as the answer prints it.
+struct Found {
+    vault_id: String,
+    credential_id: String,
+    mcp_server_url: String,
+    protocol: String,
+    credential_type: String,
+    expires_at: Option<String>,
+    token: SecretString,
+}
 
 /// The answer, borrowing every field: the token is never copied into a `String`.
 #[derive(Serialize)]
@@ -30,29 +43,29 @@ struct Answer<'a> {
 }
 
 pub fn run(args: ResolveArgs, cx: &mut Context) -> Outcome {
-    let store = cx.store()?;
-    let session = store.session(&args.vaults)?;
-    let Some(found) = session.resolve(&args.url)? else {
-        return Err(Error::NotFound {
-            message: format!(
-                "No active credential for '{}' in vault(s) {}.",
-                args.url,
-                args.vaults.join(", ")
-            ),
+    let found = match cx.target()? {
+        Target::Local(store) => here(&store, &args)?,
+        Target::Remote(server) => {
+            let r = server.resolve(&args.vaults, &args.url)?;
+            Found {
+                vault_id: r.vault_id,
+                credential_id: r.credential_id,
+                mcp_server_url: r.mcp_server_url,
+                protocol: r.protocol,
+                credential_type: r.credential_type,
+                expires_at: r.expires_at,
+                token: r.token,
+            }
         }
-        .into());
     };
-    let expires_at = found
-        .expires_at
-        .map(|at| at.to_rfc3339_opts(SecondsFormat::Micros, true));
     let answer = Answer {
         vault_id: &found.vault_id,
         credential_id: &found.credential_id,
-        protocol: found.protocol.as_str(),
+        protocol: &found.protocol,
         // What was resolved: the credential's URL as stored, not the spelling asked for.
         mcp_server_url: &found.mcp_server_url,
-        credential_type: found.credential_type.as_str(),
-        expires_at: expires_at.as_deref(),
+        credential_type: &found.credential_type,
+        expires_at: found.expires_at.as_deref(),
         access_token: args.reveal.then(|| found.token.expose_secret()),
     };
     let text = render(&answer, cx.out.json);
@@ -68,6 +81,32 @@ pub fn run(args: ResolveArgs, cx: &mut Context) -> Outcome {
                 source,
             })
         })
+}
+
+/// A session over the vaults, in this process.
+fn here(store: &VaultStore, args: &ResolveArgs) -> Result<Found, Failure> {
+    let session = store.session(&args.vaults)?;
+    let Some(found) = session.resolve(&args.url)? else {
+        return Err(Error::NotFound {
+            message: format!(
+                "No active credential for '{}' in vault(s) {}.",
+                args.url,
+                args.vaults.join(", ")
+            ),
+        }
+        .into());
+    };
+    Ok(Found {
+        vault_id: found.vault_id,
+        credential_id: found.credential_id,
+        mcp_server_url: found.mcp_server_url,
+        protocol: found.protocol.as_str().to_owned(),
+        credential_type: found.credential_type.as_str().to_owned(),
+        expires_at: found
+            .expires_at
+            .map(|at| at.to_rfc3339_opts(SecondsFormat::Micros, true)),
+        token: found.token,
+    })
 }
 
 /// The answer as JSON or as `name  value` lines, ending in a newline, in one zeroizing

@@ -41,6 +41,13 @@ pub const CLIENT_SECRET: Limit = Limit {
     rule: "a client secret is at most 8192 bytes",
 };
 
+/// An API key file for `--server`: one line (keys are 68 characters).
+pub const API_KEY: Limit = Limit {
+    max: 1024 + 2,
+    field: "api_key",
+    rule: "an API key file holds at most 1024 bytes",
+};
+
 /// A JSON create body: 20 credentials with 8 KiB tokens fit six times over.
 /// A database password file: one line.
 #[cfg(feature = "postgres")]

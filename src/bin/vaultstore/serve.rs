@@ -10,8 +10,8 @@ use vaultstore::server::{self, ApiKeys, ServeOptions, TlsFiles};
 use vaultstore::{Error, HttpRefresher, VaultStore};
 
 use crate::exit::{usage, Failure, Outcome};
-use crate::open;
 use crate::Context;
+use crate::{discovery, open};
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -80,19 +80,41 @@ pub fn run(args: ServeArgs, cx: &mut Context) -> Outcome {
         options = options.tls(TlsFiles { cert, key });
     }
     let tls = options.tls.is_some();
-    let running = server::start(store, keys, options).map_err(|e| match e.kind() {
+    let mut running = server::start(store, keys, options).map_err(|e| match e.kind() {
         std::io::ErrorKind::InvalidInput => usage(e.to_string()),
         _ => Failure::Store(Error::Io {
             context: "starting the server".into(),
             source: e,
         }),
     })?;
+    // Before anything says the server is ready: a SIGTERM from then on stops it
+    // gracefully.
+    running.catch_signals().map_err(|e| {
+        Failure::Store(Error::Io {
+            context: "catching SIGTERM and SIGINT".into(),
+            source: e,
+        })
+    })?;
+    // Where other vaultstore processes find this server while it holds the store.
+    let url = match running.local_addr() {
+        Some(addr) => discovery::local_url(if tls { "https" } else { "http" }, addr),
+        None => running.endpoint(tls),
+    };
+    if let Err(e) = discovery::write(&dir, url) {
+        eprintln!(
+            "vaultstore serve: WARNING: cannot write {}: {e}; other commands will not find \
+             this server by themselves",
+            dir.join(discovery::FILE).display()
+        );
+    }
     eprintln!(
         "vaultstore serve: listening on {} (store {})",
         running.endpoint(tls),
         dir.display()
     );
-    running.run_until_signal().map_err(|e| {
+    let stopped = running.run_until_signal();
+    discovery::remove(&dir);
+    stopped.map_err(|e| {
         Failure::Store(Error::Io {
             context: "stopping the server".into(),
             source: e,

@@ -14,24 +14,24 @@ pub fn run(command: VaultCommand, cx: &mut Context) -> Outcome {
     match command {
         VaultCommand::Create(args) => create(args, cx),
         VaultCommand::Get(arg) => {
-            let vault = cx.store()?.get_vault(&arg.id)?;
+            let vault = cx.target()?.get_vault(&arg.id)?;
             cx.out.vault(&vault);
             Ok(())
         }
         VaultCommand::List(args) => {
             let backwards = args.before.is_some();
-            let page = cx.store()?.list_vaults(&list_params(args))?;
+            let page = cx.target()?.list_vaults(&list_params(args))?;
             cx.out.vault_page(&page, backwards);
             Ok(())
         }
         VaultCommand::Update(args) => update(args, cx),
         VaultCommand::Archive(arg) => {
-            let vault = cx.store()?.archive_vault(&arg.id)?;
+            let vault = cx.target()?.archive_vault(&arg.id)?;
             cx.out.vault(&vault);
             Ok(())
         }
         VaultCommand::Delete(arg) => {
-            cx.store()?.delete_vault(&arg.id)?;
+            cx.target()?.delete_vault(&arg.id)?;
             // The library answers nothing; this mirrors the credential delete answer.
             let answer = serde_json::json!({ "id": arg.id, "type": "vault_deleted" });
             cx.out.show(&answer, || format!("deleted vault {}", arg.id));
@@ -42,7 +42,7 @@ pub fn run(command: VaultCommand, cx: &mut Context) -> Outcome {
 
 fn create(args: CreateVaultArgs, cx: &mut Context) -> Outcome {
     // Open first: with --passphrase-stdin the passphrase is stdin's first line.
-    let store = cx.store()?;
+    let store = cx.target()?;
     let request = match (&args.body, &args.name) {
         (None, Some(name)) => from_flags(name, &args, &mut cx.stdin)?,
         (path, _) => {
@@ -78,7 +78,7 @@ fn update(args: UpdateVaultArgs, cx: &mut Context) -> Outcome {
         display_name: args.name,
         metadata: metadata_patch(&args.metadata, args.unset_metadata)?,
     };
-    let vault = cx.store()?.update_vault(&args.id, update)?;
+    let vault = cx.target()?.update_vault(&args.id, update)?;
     cx.out.vault(&vault);
     Ok(())
 }
