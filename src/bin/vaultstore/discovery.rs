@@ -3,7 +3,6 @@
 //! stops; a file left by a crash is stale and ignored: its process is gone, or nothing
 //! answers at its address.
 
-use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -59,6 +58,7 @@ impl Discovery {
 
 /// The URL another process on this machine can connect to: a server bound to every
 /// address (0.0.0.0 or ::) is reached on loopback.
+#[cfg(feature = "server")]
 pub fn local_url(scheme: &str, addr: SocketAddr) -> String {
     let mut addr = addr;
     if addr.ip().is_unspecified() {
@@ -77,7 +77,9 @@ fn path(store: &Path) -> PathBuf {
 /// Writes the file for this process, replacing any other: `serve` holds the store's
 /// lock, so a file already there was left by a server that is gone. Written to a
 /// temporary name (0600) and renamed, so a reader never sees half of it.
+#[cfg(feature = "server")]
 pub fn write(store: &Path, url: String) -> std::io::Result<()> {
+    use std::io::Write;
     let discovery = Discovery {
         pid: std::process::id(),
         url,
@@ -97,6 +99,7 @@ pub fn write(store: &Path, url: String) -> std::io::Result<()> {
 
 /// Removes the file if it is this process's own (another server may have replaced a
 /// file this one left behind).
+#[cfg(feature = "server")]
 pub fn remove(store: &Path) {
     let ours = read(store).is_some_and(|d| d.pid == std::process::id());
     if ours {
