@@ -212,3 +212,91 @@ fn the_password_can_come_from_a_file() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Two `serve` processes on one PostgreSQL store: a vault made through one is read
+/// through the other at once. API keys live in VAULTSTORE_SERVER_DIR (there is no
+/// store directory).
+#[cfg(all(feature = "server", unix))]
+#[test]
+fn two_servers_share_one_postgres_store() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let env = Env::new();
+    env.json(&["init"], "");
+    let server_dir = env.dir.path().join("server");
+    let with_server_dir = |mut cmd: Command| {
+        cmd.env("VAULTSTORE_SERVER_DIR", &server_dir);
+        cmd
+    };
+    let made = with_server_dir(env.cmd(&["api-key", "create", "--role", "admin", "--json"]))
+        .output()
+        .expect("runs");
+    never_printed(&made);
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let made: Value = serde_json::from_slice(&made.stdout).expect("JSON");
+    let key = made["key"].as_str().expect("a key").to_owned();
+
+    let serve = || {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("vaultstore"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", env.dir.path())
+            .env("VAULTSTORE_PATH", &env.url)
+            .env("VAULTSTORE_PG_SCHEMA", &env.schema)
+            .env("VAULTSTORE_SERVER_DIR", &server_dir)
+            .arg("--key-file")
+            .arg(env.key())
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("serve starts");
+        let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+        let url = loop {
+            let line = lines.next().expect("serve prints").expect("a line");
+            assert!(!line.contains(PASSWORD), "{line}");
+            if let Some(at) = line.find("http://") {
+                break line[at..].split(' ').next().expect("url").to_owned();
+            }
+        };
+        (child, url, lines)
+    };
+    let (mut first, first_url, _first_lines) = serve();
+    let (mut second, second_url, _second_lines) = serve();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let body = format!(
+        r#"{{"display_name": "shared", "credentials": [{{"mcp_server_url":
+            "https://example.com/mcp", "protocol": "sse", "type": "static_bearer",
+            "access_token": "{TOKEN}"}}]}}"#
+    );
+    let mut created = agent
+        .post(&format!("{first_url}/api/v1/cloud/vaults"))
+        .header("Authorization", &format!("Bearer {key}"))
+        .header("Content-Type", "application/json")
+        .send(body.as_bytes())
+        .expect("the first server answers");
+    assert_eq!(created.status().as_u16(), 201);
+    let created: Value =
+        serde_json::from_str(&created.body_mut().read_to_string().expect("body")).expect("JSON");
+    let id = created["id"].as_str().expect("an id");
+    let mut got = agent
+        .get(&format!("{second_url}/v1/vaults/{id}"))
+        .header("x-api-key", &key)
+        .call()
+        .expect("the second server answers");
+    assert_eq!(got.status().as_u16(), 200);
+    let text = got.body_mut().read_to_string().expect("body");
+    assert!(text.contains("shared") && !text.contains(TOKEN), "{text}");
+    for child in [&mut first, &mut second] {
+        let pid = rustix::process::Pid::from_raw(child.id() as i32).expect("pid");
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("SIGTERM");
+        assert!(child.wait().expect("exits").success());
+    }
+}

@@ -53,8 +53,11 @@ pub enum RoleArg {
 }
 
 pub fn run(command: ApiKeyCommand, cx: &mut Context) -> Outcome {
-    let dir = open::store_dir(&cx.global)?;
-    if !open::is_store(&dir) {
+    let dir = match crate::postgres::url(&cx.global) {
+        Some(_) => crate::postgres::server_dir()?,
+        None => open::store_dir(&cx.global)?,
+    };
+    if crate::postgres::url(&cx.global).is_none() && !open::is_store(&dir) {
         return Err(usage(format!(
             "no store at {}: create one with `vaultstore init`, or pass --store DIR",
             dir.display()

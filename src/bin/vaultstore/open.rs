@@ -166,8 +166,8 @@ pub fn open(global: &Global, stdin: &mut Stdin) -> Result<VaultStore, Failure> {
 pub fn existing_store(global: &Global, stdin: &mut Stdin) -> Result<(PathBuf, KeyChoice), Failure> {
     if crate::postgres::url(global).is_some() {
         return Err(usage(
-            "this command works on a store directory; with a PostgreSQL store use the \
-             vault, credential, resolve, verify and rotate-key commands",
+            "this command works on a store directory; a PostgreSQL store has no files of \
+             its own to compact (the database's VACUUM reclaims space)",
         ));
     }
     let dir = store_dir(global)?;

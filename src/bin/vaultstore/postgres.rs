@@ -54,6 +54,27 @@ fn password() -> Result<Option<SecretString>, Failure> {
     Ok(std::env::var("PGPASSWORD").ok().map(SecretString::from))
 }
 
+/// Where `serve` and `api-key` keep the server's API keys for a PostgreSQL store
+/// (there is no store directory): `VAULTSTORE_SERVER_DIR`, else
+/// `<config dir>/vaultstore/server`, made 0700.
+#[cfg(feature = "server")]
+pub fn server_dir() -> Result<std::path::PathBuf, Failure> {
+    let dir = match std::env::var_os("VAULTSTORE_SERVER_DIR") {
+        Some(dir) => std::path::PathBuf::from(dir),
+        None => dirs::config_dir()
+            .map(|config| config.join("vaultstore").join("server"))
+            .ok_or_else(|| usage("no platform config directory here: set VAULTSTORE_SERVER_DIR"))?,
+    };
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(&dir)
+        .map_err(|e| usage(format!("cannot make {}: {e}", dir.display())))?;
+    Ok(dir)
+}
+
 /// The key of a PostgreSQL store: there is no directory to find a key file beside, so
 /// it is `--key-file` (or `VAULTSTORE_KEY_FILE`) or a passphrase.
 pub fn key(global: &Global, stdin: &mut Stdin) -> Result<KeyChoice, Failure> {

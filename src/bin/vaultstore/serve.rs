@@ -56,7 +56,18 @@ fn listen(text: &str) -> Result<Listen, String> {
 }
 
 pub fn run(args: ServeArgs, cx: &mut Context) -> Outcome {
-    let (dir, key) = open::existing_store(&cx.global, &mut cx.stdin)?;
+    let postgres = crate::postgres::url(&cx.global);
+    let (builder, key, dir) = match &postgres {
+        Some(url) => (
+            crate::postgres::builder(url)?,
+            crate::postgres::key(&cx.global, &mut cx.stdin)?,
+            crate::postgres::server_dir()?,
+        ),
+        None => {
+            let (dir, key) = open::existing_store(&cx.global, &mut cx.stdin)?;
+            (VaultStore::builder(&dir), key, dir)
+        }
+    };
     // Refreshes connect only to public addresses unless the development flag says so.
     let refresher = if args.allow_private_token_endpoints {
         eprintln!(
@@ -67,8 +78,7 @@ pub fn run(args: ServeArgs, cx: &mut Context) -> Outcome {
     } else {
         HttpRefresher::public_only()
     };
-    let builder = VaultStore::builder(&dir).token_refresher(refresher);
-    let store: VaultStore = open::with_key(builder, key).open()?;
+    let store: VaultStore = open::with_key(builder.token_refresher(refresher), key).open()?;
     let keys = ApiKeys::new(&dir);
     let mut options = match &args.listen {
         Listen::Tcp(addr) => ServeOptions::new(*addr),
@@ -95,25 +105,33 @@ pub fn run(args: ServeArgs, cx: &mut Context) -> Outcome {
             source: e,
         })
     })?;
-    // Where other vaultstore processes find this server while it holds the store.
+    // Where other vaultstore processes find this server while it holds the store (a
+    // PostgreSQL store is never held: they open it themselves).
     let url = match running.local_addr() {
         Some(addr) => discovery::local_url(if tls { "https" } else { "http" }, addr),
         None => running.endpoint(tls),
     };
-    if let Err(e) = discovery::write(&dir, url) {
-        eprintln!(
-            "vaultstore serve: WARNING: cannot write {}: {e}; other commands will not find \
-             this server by themselves",
-            dir.join(discovery::FILE).display()
-        );
+    if postgres.is_none() {
+        if let Err(e) = discovery::write(&dir, url) {
+            eprintln!(
+                "vaultstore serve: WARNING: cannot write {}: {e}; other commands will not \
+                 find this server by themselves",
+                dir.join(discovery::FILE).display()
+            );
+        }
     }
+    let store_name = match postgres {
+        Some(_) => "in PostgreSQL".to_owned(),
+        None => dir.display().to_string(),
+    };
     eprintln!(
-        "vaultstore serve: listening on {} (store {})",
+        "vaultstore serve: listening on {} (store {store_name})",
         running.endpoint(tls),
-        dir.display()
     );
     let stopped = running.run_until_signal();
-    discovery::remove(&dir);
+    if postgres.is_none() {
+        discovery::remove(&dir);
+    }
     stopped.map_err(|e| {
         Failure::Store(Error::Io {
             context: "stopping the server".into(),
