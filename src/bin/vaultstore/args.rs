@@ -29,8 +29,8 @@ pub struct Cli {
 #[derive(Args)]
 #[command(next_help_heading = "Global options")]
 pub struct Global {
-    /// The store directory. Default: the platform data directory, e.g.
-    /// ~/.local/share/vaultstore/store.
+    /// The store directory, or a postgresql:// URL (built with the postgres feature).
+    /// Default: the platform data directory, e.g. ~/.local/share/vaultstore/store.
     #[arg(long, global = true, env = "VAULTSTORE_PATH", value_name = "DIR")]
     pub store: Option<PathBuf>,
     /// The master key file (64 hex digits). Default: <store>.key beside the store if it
