@@ -6,6 +6,7 @@ use super::{account, vault};
 use crate::api::id::RawId;
 use crate::backend::Backend;
 
+use super::super::pool::RECENTLY_USED;
 use super::super::PgBackend;
 
 #[test]
@@ -34,6 +35,9 @@ fn calls_fail_clearly_while_the_server_is_down_and_work_after_a_restart() {
         .expect("put");
 
     server.kill();
+    // Past the window in which a connection is handed out without the checkout query,
+    // so the checkout finds the server down (and says where it is).
+    std::thread::sleep(RECENTLY_USED);
     let err = b
         .reads()
         .and_then(|mut r| r.vault(&acme, RawId(1)))
