@@ -15,20 +15,11 @@ use std::path::Path;
 use std::time::Instant;
 
 use common::raw::{self, RawSled};
+use common::table::{table, Row};
 use common::{fmt_ns, median, median_pair, Filled};
 use vaultstore::{
     CreateCredential, Durability, ListParams, MasterKey, Protocol, Session, VaultStore,
 };
-
-/// One line of the table.
-struct Row {
-    op: &'static str,
-    op_ns: f64,
-    base: &'static str,
-    base_ns: f64,
-    /// The most the ratio may be, where the issue sets a goal.
-    goal: Option<f64>,
-}
 
 fn main() {
     if let Some(dir) = std::env::var_os(RSS_CHILD) {
@@ -118,30 +109,6 @@ fn run_scale(n: usize, report: &mut String) -> Vec<Row> {
     print!("{section}");
     report.push_str(&section);
     rows
-}
-
-fn table(rows: &[Row], out: &mut String) {
-    let _ = writeln!(
-        out,
-        "| operation | median | baseline | baseline median | ratio | goal |"
-    );
-    let _ = writeln!(out, "|---|---:|---|---:|---:|---|");
-    for row in rows {
-        let ratio = row.op_ns / row.base_ns;
-        let goal = match row.goal {
-            Some(goal) if ratio <= goal => format!("≤ {goal} met"),
-            Some(goal) => format!("≤ {goal} **missed**"),
-            None => String::new(),
-        };
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {ratio:.2} | {goal} |",
-            row.op,
-            fmt_ns(row.op_ns),
-            row.base,
-            fmt_ns(row.base_ns),
-        );
-    }
 }
 
 /// Random positions among the `n` vaults: the items the read benches touch.

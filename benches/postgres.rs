@@ -22,22 +22,13 @@ mod pg_support;
 
 use std::fmt::Write as _;
 
-use common::{fmt_ns, median_pair};
+use common::table::{table, Row};
+use common::median_pair;
 use pg::fill::Filled;
 use pg::load::{self, Op, StoreLoad};
 use pg::pick;
 use pg::raw::RawPg;
 use vaultstore::{ListParams, Session, VaultStore};
-
-/// One line of the comparison table.
-struct Row {
-    op: &'static str,
-    op_ns: f64,
-    base: &'static str,
-    base_ns: f64,
-    /// The most the ratio may be, where the issue sets a goal.
-    goal: Option<f64>,
-}
 
 /// The issue's goal for reads on PostgreSQL.
 const GOAL: Option<f64> = Some(1.3);
@@ -112,30 +103,6 @@ fn load_average() -> String {
         .take(3)
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-fn table(rows: &[Row], out: &mut String) {
-    let _ = writeln!(
-        out,
-        "| operation | median | baseline | baseline median | ratio | goal |"
-    );
-    let _ = writeln!(out, "|---|---:|---|---:|---:|---|");
-    for row in rows {
-        let ratio = row.op_ns / row.base_ns;
-        let goal = match row.goal {
-            Some(goal) if ratio <= goal => format!("≤ {goal} met"),
-            Some(goal) => format!("≤ {goal} **missed**"),
-            None => String::new(),
-        };
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {ratio:.2} | {goal} |",
-            row.op,
-            fmt_ns(row.op_ns),
-            row.base,
-            fmt_ns(row.base_ns),
-        );
-    }
 }
 
 /// Batches of each pair, and calls per batch: a call is tens of microseconds.

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod raw;
+pub mod table;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
