@@ -22,8 +22,8 @@ mod pg_support;
 
 use std::fmt::Write as _;
 
-use common::table::{table, Row};
 use common::median_pair;
+use common::table::{table, Row};
 use pg::fill::Filled;
 use pg::load::{self, Op, StoreLoad};
 use pg::pick;

@@ -19,6 +19,7 @@ use crate::store::{Storage, VaultStore};
 pub(crate) struct Place {
     conninfo: SecretString,
     password: Option<SecretString>,
+    ca_file: Option<std::path::PathBuf>,
     schema: String,
     pool_size: u32,
 }
@@ -48,6 +49,7 @@ impl VaultStore {
         builder.postgres = Some(Place {
             conninfo: SecretString::from(conninfo.to_owned()),
             password: None,
+            ca_file: None,
             schema: "vaultstore".to_owned(),
             pool_size: DEFAULT_POOL_SIZE,
         });
@@ -75,6 +77,17 @@ impl Builder {
         self
     }
 
+    /// PostgreSQL: the CA certificates (PEM) that sign the server's TLS certificate. With
+    /// it, or with `sslmode=require` (or `verify-ca`, `verify-full`) in the conninfo, the
+    /// connection is TLS (rustls) and the certificate and the host name are verified —
+    /// against this file, else the public web roots. Without either, plaintext.
+    pub fn postgres_ca_file(mut self, path: impl AsRef<std::path::Path>) -> Self {
+        if let Some(target) = &mut self.postgres {
+            target.ca_file = Some(path.as_ref().to_owned());
+        }
+        self
+    }
+
     /// PostgreSQL: connections this process keeps open for calls (as many again hold
     /// refresh locks). Default: 8.
     pub fn pool_size(mut self, connections: u32) -> Self {
@@ -94,6 +107,7 @@ pub(crate) fn open(mut options: Builder) -> Result<VaultStore> {
     let backend = Arc::new(PgBackend::connect_with(
         target.conninfo.expose_secret(),
         target.password.as_ref(),
+        target.ca_file.as_deref(),
         &target.schema,
         target.pool_size,
     )?);

@@ -97,6 +97,45 @@ impl PgServer {
         self.port
     }
 
+    /// Turns TLS on with this certificate and key (PEM) and accepts TCP connections
+    /// over TLS only (`hostssl`), so a test knows a connection that works used TLS.
+    /// Takes effect at the next start.
+    pub fn require_tls(&self, cert_pem: &str, key_pem: &str) {
+        let data = self.data();
+        let write = |name: &str, text: &str, mode: &str| {
+            let path = data.join(name);
+            let script = format!(
+                "cat > '{}' && chmod {mode} '{}'",
+                path.display(),
+                path.display()
+            );
+            as_user("sh")
+                .args(["-c", &script])
+                .stdin(Stdio::piped())
+                .spawn()
+                .map(|mut child| {
+                    use std::io::Write;
+                    child
+                        .stdin
+                        .take()
+                        .expect("stdin")
+                        .write_all(text.as_bytes())
+                        .expect("write");
+                    assert!(child.wait().expect("sh").success(), "writing {name}");
+                })
+                .expect("sh runs");
+        };
+        write("server.crt", cert_pem, "644");
+        write("server.key", key_pem, "600");
+        write(
+            "pg_hba.conf",
+            "local all all trust\nhostssl all all 127.0.0.1/32 trust\n",
+            "600",
+        );
+        let conf = std::fs::read_to_string(data.join("postgresql.conf")).unwrap_or_default();
+        write("postgresql.conf", &format!("{conf}\nssl = on\n"), "600");
+    }
+
     /// The server's directory (data, socket and log), removed when it stops for good.
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -188,6 +227,17 @@ fn is_root() -> bool {
 /// A command run as the user PostgreSQL accepts.
 fn as_postgres(program: &str) -> Command {
     let program = postgres_program(program);
+    if is_root() {
+        let mut command = Command::new(runuser());
+        command.arg("-u").arg(UNPRIVILEGED).arg("--").arg(program);
+        command
+    } else {
+        Command::new(program)
+    }
+}
+
+/// Any program (from the PATH) run as the user PostgreSQL runs as.
+fn as_user(program: &str) -> Command {
     if is_root() {
         let mut command = Command::new(runuser());
         command.arg("-u").arg(UNPRIVILEGED).arg("--").arg(program);

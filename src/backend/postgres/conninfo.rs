@@ -3,9 +3,12 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use postgres::config::{Host, SslMode};
+use postgres::config::Host;
 use postgres::Config;
 
+use std::path::Path;
+
+use super::tls::Tls;
 use crate::error::{Error, Result};
 
 /// How long a call waits for a pooled connection when the conninfo sets no
@@ -18,26 +21,26 @@ pub(super) struct Target {
     pub(super) config: Config,
     /// `host:port` list for messages; never the user's password.
     pub(super) shown: String,
+    pub(super) tls: Tls,
 }
 
 impl Target {
-    pub(super) fn parse(conninfo: &str) -> Result<Target> {
-        let config = Config::from_str(conninfo).map_err(|e| {
-            if asks_for_verified_tls(conninfo) {
-                tls_unsupported()
-            } else {
-                // The parser's message names the option, never its value.
-                Error::invalid(
-                    "conninfo",
-                    format!("invalid PostgreSQL connection string: {e}"),
-                )
-            }
+    /// `ca_file`: the roots to verify the server's certificate with (else the public
+    /// web roots, when `sslmode` asks for TLS).
+    pub(super) fn parse(conninfo: &str, ca_file: Option<&Path>) -> Result<Target> {
+        // The parser knows `require` but not libpq's `verify-ca` and `verify-full`;
+        // every TLS mode here verifies the certificate and the host name anyway.
+        let conninfo = verified_as_require(conninfo);
+        let config = Config::from_str(&conninfo).map_err(|e| {
+            // The parser's message names the option, never its value.
+            Error::invalid(
+                "conninfo",
+                format!("invalid PostgreSQL connection string: {e}"),
+            )
         })?;
-        if config.get_ssl_mode() == SslMode::Require {
-            return Err(tls_unsupported());
-        }
+        let tls = Tls::for_config(&config, ca_file)?;
         let shown = shown(&config);
-        Ok(Target { config, shown })
+        Ok(Target { config, shown, tls })
     }
 
     /// How long to wait for a pooled connection.
@@ -49,25 +52,16 @@ impl Target {
     }
 }
 
-/// `sslmode=verify-ca` / `verify-full`, which the parser rejects before we can say why.
-fn asks_for_verified_tls(conninfo: &str) -> bool {
-    let lower = conninfo.to_ascii_lowercase();
-    [
-        "sslmode=verify-ca",
-        "sslmode=verify-full",
-        "sslmode=verify_ca",
-        "sslmode=verify_full",
-    ]
-    .iter()
-    .any(|option| lower.contains(option))
-}
-
-fn tls_unsupported() -> Error {
-    Error::invalid(
-        "conninfo",
-        "TLS to PostgreSQL is not supported yet: use sslmode=disable or prefer (on a \
-         trusted network or a Unix socket)",
-    )
+/// The conninfo with `sslmode=verify-ca` or `verify-full` written as `require`.
+fn verified_as_require(conninfo: &str) -> String {
+    let mut text = conninfo.to_owned();
+    for mode in ["verify-full", "verify_full", "verify-ca", "verify_ca"] {
+        let option = format!("sslmode={mode}");
+        while let Some(at) = text.to_ascii_lowercase().find(&option) {
+            text.replace_range(at..at + option.len(), "sslmode=require");
+        }
+    }
+    text
 }
 
 /// The hosts and ports, as libpq pairs them: one port for all hosts, or one each.
@@ -131,25 +125,38 @@ mod tests {
     }
 
     #[test]
-    fn tls_is_refused_clearly() {
+    fn every_tls_mode_verifies_and_prefer_stays_plain() {
+        use super::Tls;
         for conninfo in [
             "host=db sslmode=require",
             "host=db sslmode=verify-full",
             "postgresql://u:pw@db/x?sslmode=verify-ca",
+            "host=db SSLMODE=Verify-Full",
         ] {
-            let err = Target::parse(conninfo).err().expect(conninfo).to_string();
-            assert!(
-                err.contains("TLS to PostgreSQL is not supported yet"),
-                "{err}"
-            );
+            let target = Target::parse(conninfo, None).expect(conninfo);
+            assert!(matches!(target.tls, Tls::Verified(_)), "{conninfo}");
         }
+        let plain = Target::parse("host=db", None).expect("parses");
+        assert!(matches!(plain.tls, Tls::Plain));
+    }
+
+    #[test]
+    fn a_ca_file_without_a_certificate_is_refused_by_name() {
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("ca.pem");
+        std::fs::write(&file, "not a certificate").expect("write");
+        let err = Target::parse("host=db", Some(&file))
+            .err()
+            .expect("refused");
+        assert!(err.to_string().contains("ca.pem"), "{err}");
     }
 
     #[test]
     fn messages_never_show_the_password() {
-        let target = Target::parse("postgresql://u:hunter2@db.example:6543/x").expect("parses");
+        let target =
+            Target::parse("postgresql://u:hunter2@db.example:6543/x", None).expect("parses");
         assert_eq!(target.shown, "db.example:6543");
-        let err = Target::parse("host=db password=hunter2 bogus=1")
+        let err = Target::parse("host=db password=hunter2 bogus=1", None)
             .err()
             .expect("unknown option")
             .to_string();

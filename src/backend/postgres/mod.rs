@@ -22,6 +22,7 @@ mod runtime;
 mod schema;
 mod sql;
 mod statements;
+mod tls;
 mod transact;
 
 #[cfg(test)]
@@ -71,19 +72,21 @@ impl PgBackend {
     /// password), or when the schema was written by a newer vaultstore.
     #[cfg(test)]
     pub(crate) fn connect(conninfo: &str, schema: &str, pool_size: u32) -> Result<PgBackend> {
-        Self::connect_with(conninfo, None, schema, pool_size)
+        Self::connect_with(conninfo, None, None, schema, pool_size)
     }
 
     /// [`PgBackend::connect`] with the password given apart from the conninfo (from the
-    /// environment or a file); one in the conninfo wins.
+    /// environment or a file; one in the conninfo wins) and the CA certificates to
+    /// verify the server's TLS certificate with (see `tls`).
     pub(crate) fn connect_with(
         conninfo: &str,
         password: Option<&SecretString>,
+        ca_file: Option<&std::path::Path>,
         schema: &str,
         pool_size: u32,
     ) -> Result<PgBackend> {
         conninfo::check_schema(schema)?;
-        let mut target = Target::parse(conninfo)?;
+        let mut target = Target::parse(conninfo, ca_file)?;
         if let Some(password) = password {
             if target.config.get_password().is_none() {
                 target.config.password(password.expose_secret());
@@ -93,12 +96,20 @@ impl PgBackend {
         let checkout = target.checkout_timeout();
         let pool = Pool::new(
             target.config.clone(),
+            target.tls.clone(),
             pool_size,
             checkout,
             1,
             target.shown.clone(),
         );
-        let locks = Pool::new(target.config, pool_size, checkout, 0, target.shown.clone());
+        let locks = Pool::new(
+            target.config,
+            target.tls,
+            pool_size,
+            checkout,
+            0,
+            target.shown.clone(),
+        );
         let quoted = conninfo::quoted(schema);
         schema::migrate(&mut pool.get()?, &quoted)?;
         Ok(PgBackend {
@@ -114,9 +125,9 @@ impl PgBackend {
 /// Connects once, directly: a pool would retry until its checkout timeout, and a
 /// server that is down or refuses the login should be reported at once.
 fn probe(target: &Target) -> Result<()> {
-    let config = &target.config;
+    let (config, tls) = (&target.config, &target.tls);
     // The client is dropped (its socket closed) on the same thread, off any runtime.
-    match off_runtime(|| config.connect(postgres::NoTls).map(drop)) {
+    match off_runtime(|| tls.connect(config).map(drop)) {
         Ok(()) => Ok(()),
         Err(e) => Err(errors::storage(
             &format!("cannot connect to the server at {}", target.shown),

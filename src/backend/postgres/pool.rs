@@ -4,7 +4,9 @@
 use std::time::{Duration, Instant};
 
 use postgres::types::{ToSql, Type};
-use postgres::{Client, Config, NoTls, Row};
+use postgres::{Client, Config, Row};
+
+use super::tls::Tls;
 
 use super::runtime::off_runtime;
 use crate::error::Result;
@@ -29,6 +31,7 @@ pub(super) const RECENTLY_USED: Duration = Duration::from_millis(50);
 /// connection can be marked broken, and to keep `Debug` output under our control.
 pub(super) struct Manager {
     config: Config,
+    tls: Tls,
 }
 
 /// A checkout both validates the connection (one empty query, unless it was used
@@ -40,7 +43,7 @@ impl r2d2::ManageConnection for Manager {
     type Error = postgres::Error;
 
     fn connect(&self) -> Result<PgConn, postgres::Error> {
-        let client = self.config.connect(NoTls)?;
+        let client = self.tls.connect(&self.config)?;
         Ok(PgConn {
             client,
             broken: false,
@@ -73,6 +76,7 @@ impl Pool {
     /// `warm` connections are kept open; the rest open on demand and idle out.
     pub(super) fn new(
         config: Config,
+        tls: Tls,
         size: u32,
         checkout: Duration,
         warm: u32,
@@ -86,7 +90,7 @@ impl Pool {
             // r2d2 would log each failed attempt through `log`; the caller gets the
             // last one in the checkout error instead.
             .error_handler(Box::new(r2d2::NopErrorHandler))
-            .build_unchecked(Manager { config });
+            .build_unchecked(Manager { config, tls });
         Pool {
             inner: Some(inner),
             shown,

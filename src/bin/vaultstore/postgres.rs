@@ -2,7 +2,8 @@
 //!
 //! The schema comes from `VAULTSTORE_PG_SCHEMA` (default `vaultstore`); the database
 //! password from the URL, else the file `VAULTSTORE_PG_PASSWORD_FILE`, else
-//! `PGPASSWORD`. The URL is never printed: it may hold the password.
+//! `PGPASSWORD`; the CA file for TLS from `VAULTSTORE_PG_CA_FILE`, else `PGSSLROOTCERT`.
+//! The URL is never printed: it may hold the password.
 
 #[cfg(feature = "postgres")]
 use vaultstore::secrecy::SecretString;
@@ -30,6 +31,11 @@ pub fn builder(url: &str) -> Result<Builder, Failure> {
         }
         if let Some(password) = password()? {
             builder = builder.postgres_password(password);
+        }
+        let ca =
+            std::env::var_os("VAULTSTORE_PG_CA_FILE").or_else(|| std::env::var_os("PGSSLROOTCERT"));
+        if let Some(ca) = ca {
+            builder = builder.postgres_ca_file(ca);
         }
         Ok(builder)
     }
