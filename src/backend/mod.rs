@@ -105,6 +105,19 @@ pub(crate) struct RowKey {
     pub(crate) item: RowItem,
 }
 
+impl RowKey {
+    /// The canonical bytes of the row's place: the signed records' associated data on
+    /// every backend (and sled's key).
+    pub(crate) fn place(&self) -> Vec<u8> {
+        let account = Account::new(&self.account);
+        match &self.item {
+            RowItem::Vault => account.vault(self.vault),
+            RowItem::Credential(id) => account.credential(self.vault, *id),
+            RowItem::Token(url) => account.token(self.vault, url),
+        }
+    }
+}
+
 /// What a [`RowKey`] names below its vault.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum RowItem {
@@ -194,6 +207,10 @@ pub(crate) trait Writes: Reads {
     fn delete_token(&mut self, account: &Account, vault: RawId, lookup_url: &str) -> Result<()>;
 
     fn put_meta(&mut self, key: MetaKey, value: &[u8]) -> Result<()>;
+
+    /// Replaces the record bytes of the vault or credential `row` names, its plain
+    /// columns unchanged: a rotation re-signing it. Nothing if the row is gone.
+    fn replace_record(&mut self, row: &RowKey, record: &[u8]) -> Result<()>;
 
     /// Notes that `id` was issued, so a reopened store never issues a smaller one.
     fn note_id(&mut self, id: RawId) -> Result<()>;

@@ -117,6 +117,21 @@ pub(crate) fn decode_signed<T: DeserializeOwned>(
     decode_body(body, what)
 }
 
+/// Re-signs a signed record under `key` after checking it under `keys`, its body
+/// untouched: rotation, without decoding and encoding the body again.
+pub(crate) fn resign(
+    bytes: &[u8],
+    keys: &Keyring,
+    key: &KeyHandle,
+    place: &[u8],
+) -> Option<Vec<u8>> {
+    let (mac, body) = split_signed(bytes).ok()?;
+    let ad = mac_ad(place, body);
+    keys.open(&mac, &ad)?;
+    let mac = key.seal(&[], &ad).ok()?;
+    Some(signed_bytes(&mac, body))
+}
+
 /// The key id a signed record's MAC was made with.
 pub(crate) fn signed_key_id(bytes: &[u8]) -> Option<u32> {
     split_signed(bytes).ok().map(|(mac, _)| mac.key_id)

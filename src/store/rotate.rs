@@ -11,7 +11,7 @@
 use secrecy::SecretString;
 
 use crate::backend::{MetaKey, RowItem, RowKey, Table, Writes};
-use crate::crypto::codec::{decode, encode, signed_key_id};
+use crate::crypto::codec::{decode, encode, resign, signed_key_id};
 use crate::error::{Error, Result};
 use std::sync::atomic::Ordering;
 
@@ -164,8 +164,9 @@ impl VaultStore {
 
     /// Re-signs the records of `table` (credentials or vaults) among the `BATCH` after
     /// row `after` that the previous key signed, and re-seals the secrets of each
-    /// active credential among them, in one transaction; returns the counts and the
-    /// last row read (`None` at the end of the table).
+    /// active credential among them, in one transaction that also reads them (what is
+    /// re-signed is what is stored when it commits); returns the counts and the last
+    /// row read (`None` at the end of the table).
     fn reseal_batch(
         &self,
         table: Table,
@@ -175,81 +176,54 @@ impl VaultStore {
         let Some(previous) = &keys.previous else {
             return Ok((Resealed::default(), None));
         };
-        let batch = self.backend().reads()?.scan(table, after, BATCH)?;
-        let last = match batch.last() {
-            Some((key, _)) if batch.len() == BATCH => Some(key.clone()),
-            _ => None,
-        };
-        // Each row is read again inside the transaction: what is re-signed is what is
-        // stored when it commits.
-        let counts = self.transact(|tx| {
+        self.transact(|tx| {
             let mut counts = Resealed::default();
-            for (row, _) in &batch {
+            let batch = tx.scan(table, after, BATCH)?;
+            for (row, bytes) in &batch {
                 let handle = self.for_account(&row.account);
-                match &row.item {
-                    RowItem::Vault => {
-                        handle.resign_vault(tx, &keys, row.vault, previous.id, &mut counts)?
+                if signed_key_id(bytes) == Some(previous.id) {
+                    match resign(bytes, &keys, &keys.current, &row.place()) {
+                        Some(again) => tx.replace_record(row, &again)?,
+                        None => counts.unreadable += 1,
                     }
-                    RowItem::Credential(id) => handle.reseal_credential(
+                }
+                if let RowItem::Credential(id) = row.item {
+                    handle.reseal_token(
                         tx,
                         &keys,
                         row.vault,
-                        *id,
+                        id,
+                        bytes,
                         previous.id,
                         &mut counts,
-                    )?,
-                    RowItem::Token(_) => {}
+                    )?;
                 }
             }
-            Ok(counts)
-        })?;
-        Ok((counts, last))
+            let last = match batch.last() {
+                Some((key, _)) if batch.len() == BATCH => Some(key.clone()),
+                _ => None,
+            };
+            Ok((counts, last))
+        })
     }
 
-    /// Re-signs one vault record if the previous key signed it.
-    fn resign_vault(
-        &self,
-        tx: &mut dyn Writes,
-        keys: &Keyring,
-        vault: RawId,
-        previous: u32,
-        counts: &mut Resealed,
-    ) -> Result<()> {
-        let Some(bytes) = tx.vault(&self.account, vault)? else {
-            return Ok(());
-        };
-        if signed_key_id(&bytes) != Some(previous) {
-            return Ok(());
-        }
-        match self.decode_vault(keys, vault, &bytes) {
-            Ok(record) => self.put_vault(tx, keys, vault, &record),
-            Err(_) => {
-                counts.unreadable += 1;
-                Ok(())
-            }
-        }
-    }
-
-    /// Re-signs one credential record and re-seals its token entry's secrets.
-    fn reseal_credential(
+    /// Re-seals the secrets of an active credential (record `bytes`) that the previous
+    /// key sealed.
+    #[allow(clippy::too_many_arguments)]
+    fn reseal_token(
         &self,
         tx: &mut dyn Writes,
         keys: &Keyring,
         vault: RawId,
         id: RawId,
+        bytes: &[u8],
         previous: u32,
         counts: &mut Resealed,
     ) -> Result<()> {
-        let Some(bytes) = tx.credential(&self.account, vault, id)? else {
-            return Ok(());
-        };
-        let Ok(record) = self.decode_credential(keys, vault, id, &bytes) else {
+        let Ok(record) = self.decode_credential(keys, vault, id, bytes) else {
             counts.unreadable += 1;
             return Ok(());
         };
-        if signed_key_id(&bytes) == Some(previous) {
-            self.put_credential(tx, keys, vault, id, &record)?;
-        }
         if !record.is_active() {
             return Ok(());
         }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::api::id::{Kind, RawId};
 use crate::backend::layout::{index_key, Account};
-use crate::backend::{RowItem, RowKey, Table, Value};
+use crate::backend::{RowKey, Table, Value};
 use crate::crypto::codec::{decode, decode_as, decode_signed, V2};
 use crate::crypto::seal::Keyring;
 use crate::error::Result;
@@ -60,7 +60,7 @@ impl VaultStore {
         let keys = self.keys();
         let mut tokens: BTreeMap<Vec<u8>, TokenEntry> = BTreeMap::new();
         for (row, bytes) in self.walk(Table::Tokens)? {
-            let key = place_of(&row);
+            let key = row.place();
             match decode_as::<TokenEntry>(V2, &bytes, || token_name(&key)) {
                 Ok(entry) => drop(tokens.insert(key.to_vec(), entry)),
                 Err(e) => problem(e.to_string()),
@@ -70,7 +70,7 @@ impl VaultStore {
         let mut active_counts: BTreeMap<Vec<u8>, u32> = BTreeMap::new();
         let mut vault_keys = BTreeSet::new();
         for (row, bytes) in self.walk(Table::Vaults)? {
-            let key = place_of(&row);
+            let key = row.place();
             report.vaults += 1;
             let Some((account, id)) = Account::split_vault_key(&key) else {
                 problem("a vault key is malformed".into());
@@ -101,7 +101,7 @@ impl VaultStore {
 
         let mut counted: BTreeMap<Vec<u8>, u32> = BTreeMap::new();
         for (row, bytes) in self.walk(Table::Credentials)? {
-            let key = place_of(&row);
+            let key = row.place();
             report.credentials += 1;
             let Some((account_name, vault, id)) = Account::split_credential_key(&key) else {
                 problem("a credential key is malformed".into());
@@ -221,17 +221,6 @@ impl VaultStore {
                 return Ok(rows);
             }
         }
-    }
-}
-
-/// The canonical bytes of a row's place (the sled key, and the signed records'
-/// associated data on every backend).
-fn place_of(row: &RowKey) -> Vec<u8> {
-    let account = Account::new(&row.account);
-    match &row.item {
-        RowItem::Vault => account.vault(row.vault),
-        RowItem::Credential(id) => account.credential(row.vault, *id),
-        RowItem::Token(url) => account.token(row.vault, url),
     }
 }
 

@@ -21,6 +21,8 @@ pub(super) struct Sql {
     pub(super) meta: String,
     pub(super) last_id: String,
     pub(super) put_meta: String,
+    /// A vault's, then a credential's record replaced, its columns unchanged.
+    pub(super) replace_record: [String; 2],
     /// Pages: [vaults, credentials] × [newest first, oldest first].
     pub(super) page: [[String; 2]; 2],
     /// Whole-table walks: vaults, credentials, tokens.
@@ -86,6 +88,13 @@ impl Sql {
                  (SELECT id FROM {s}.vaults ORDER BY id DESC LIMIT 1), \
                  (SELECT id FROM {s}.credentials ORDER BY id DESC LIMIT 1))"
             ),
+            replace_record: [
+                format!("UPDATE {s}.vaults SET record = $3 WHERE account = $1 AND id = $2"),
+                format!(
+                    "UPDATE {s}.credentials SET record = $4 \
+                     WHERE account = $1 AND vault_id = $2 AND id = $3"
+                ),
+            ],
             put_meta: format!(
                 "INSERT INTO {s}.meta (key, value) VALUES ($1, $2) \
                  ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"

@@ -356,6 +356,42 @@ impl Writes for Statements<'_> {
         Ok(())
     }
 
+    fn replace_record(&mut self, row: &RowKey, record: &[u8]) -> Result<()> {
+        let sql = self.sql;
+        let vault = row.vault.bytes();
+        let doing = "re-signing a record";
+        match &row.item {
+            RowItem::Vault => self.execute(
+                doing,
+                &sql.replace_record[0],
+                &[
+                    (&row.account, Type::TEXT),
+                    (&&vault[..], Type::BYTEA),
+                    (&record, Type::BYTEA),
+                ],
+            )?,
+            RowItem::Credential(id) => {
+                let id = id.bytes();
+                self.execute(
+                    doing,
+                    &sql.replace_record[1],
+                    &[
+                        (&row.account, Type::TEXT),
+                        (&&vault[..], Type::BYTEA),
+                        (&&id[..], Type::BYTEA),
+                        (&record, Type::BYTEA),
+                    ],
+                )?
+            }
+            RowItem::Token(_) => {
+                return Err(Error::Storage(
+                    "a token entry is not a signed record".into(),
+                ))
+            }
+        };
+        Ok(())
+    }
+
     /// Nothing to write. A shared `last_id` row would be written by every create, so
     /// under SERIALIZABLE concurrent creates would all conflict on it and retry. It is
     /// not needed: reading `MetaKey::LastId` answers the largest id stored (an index

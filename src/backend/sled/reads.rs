@@ -5,8 +5,8 @@ use super::IndexEntry;
 use crate::api::id::RawId;
 use crate::backend::layout::{index_key, Account, META_KEYS, META_LAST_ID, META_STORE};
 use crate::backend::{
-    CredentialRow, ListScope, MetaKey, PageQuery, PageSink, Reads, RowKey, Table, Value, VaultRow,
-    Writes,
+    CredentialRow, ListScope, MetaKey, PageQuery, PageSink, Reads, RowItem, RowKey, Table, Value,
+    VaultRow, Writes,
 };
 use crate::error::{Error, Result};
 
@@ -299,6 +299,21 @@ impl Writes for SledTx<'_> {
     fn put_meta(&mut self, key: MetaKey, value: &[u8]) -> Result<()> {
         self.set
             .put(TreeId::Meta, meta_key(key).to_vec(), value.to_vec());
+        Ok(())
+    }
+
+    fn replace_record(&mut self, row: &RowKey, record: &[u8]) -> Result<()> {
+        let account = Account::new(&row.account);
+        let (tree, key) = match &row.item {
+            RowItem::Vault => (TreeId::Vaults, account.vault(row.vault)),
+            RowItem::Credential(id) => (TreeId::Credentials, account.credential(row.vault, *id)),
+            RowItem::Token(_) => {
+                return Err(Error::Storage(
+                    "a token entry is not a signed record".into(),
+                ))
+            }
+        };
+        self.set.put(tree, key, record.to_vec());
         Ok(())
     }
 

@@ -19,7 +19,7 @@ pub(super) fn scan(
         Table::Credentials => &engine.credentials,
         Table::Tokens => &engine.tokens,
     };
-    let start = after.map(sled_key);
+    let start = after.map(RowKey::place);
     let start = start.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
     let mut rows = Vec::with_capacity(limit.min(1024));
     for item in tree.range::<&[u8], _>((start, Bound::Unbounded)) {
@@ -32,15 +32,6 @@ pub(super) fn scan(
         rows.push((row, Value::Sled(value)));
     }
     Ok(rows)
-}
-
-fn sled_key(row: &RowKey) -> Vec<u8> {
-    let account = Account::new(&row.account);
-    match &row.item {
-        RowItem::Vault => account.vault(row.vault),
-        RowItem::Credential(id) => account.credential(row.vault, *id),
-        RowItem::Token(url) => account.token(row.vault, url),
-    }
 }
 
 fn row_key(table: Table, key: &[u8]) -> Option<RowKey> {
