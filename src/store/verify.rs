@@ -82,17 +82,14 @@ impl VaultStore {
                 Ok(record) => {
                     let scope = Account::new(&account).vault_scope();
                     let expect = record.index_entry();
-                    check_time(id, &expect, &name, &mut problem);
-                    if let Some((all, active)) = &mut indexes {
-                        let item = (
-                            scope.as_slice(),
-                            id,
-                            &expect,
-                            record.is_active(),
-                            name.as_str(),
-                        );
-                        check_index(all, active, item, &mut problem);
-                    }
+                    let item = (
+                        scope.as_slice(),
+                        id,
+                        &expect,
+                        record.is_active(),
+                        name.as_str(),
+                    );
+                    check_item(indexes.as_mut(), item, &mut problem);
                     active_counts.insert(key.to_vec(), record.active_credentials);
                 }
                 Err(e) => problem(e.to_string()),
@@ -125,17 +122,14 @@ impl VaultStore {
             };
             let scope = account.credential_scope(vault);
             let expect = record.index_entry();
-            check_time(id, &expect, &name, &mut problem);
-            if let Some((all, active)) = &mut indexes {
-                let item = (
-                    scope.as_slice(),
-                    id,
-                    &expect,
-                    record.is_active(),
-                    name.as_str(),
-                );
-                check_index(all, active, item, &mut problem);
-            }
+            let item = (
+                scope.as_slice(),
+                id,
+                &expect,
+                record.is_active(),
+                name.as_str(),
+            );
+            check_item(indexes.as_mut(), item, &mut problem);
             if crate::api::validate::mcp_server_url("", &record.mcp_server_url)
                 .ok()
                 .as_ref()
@@ -224,12 +218,21 @@ impl VaultStore {
     }
 }
 
-/// An item's `created_at` agrees with the time in its id.
-fn check_time(id: RawId, expect: &IndexEntry, name: &str, problem: &mut impl FnMut(String)) {
+/// Checks an item's `created_at` against the time in its id and, on sled, its list
+/// index entries.
+fn check_item(
+    indexes: Option<&mut (IndexMap, IndexMap)>,
+    item: Indexed<'_>,
+    problem: &mut impl FnMut(String),
+) {
+    let (_, id, expect, _, name) = item;
     if expect.created_at / 1000 != id.millis() {
         problem(format!(
             "{name}: created_at does not match the time in its id"
         ));
+    }
+    if let Some((all, active)) = indexes {
+        check_index(all, active, item, problem);
     }
 }
 
