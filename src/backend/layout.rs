@@ -1,5 +1,6 @@
-//! How sled keys are built. Every key starts with the account, length-prefixed, so one
-//! account's keys never share a prefix with another's.
+//! How keys are built: sled's keys, which are also the places every backend signs a
+//! record under (its associated data). Every key starts with the account,
+//! length-prefixed, so one account's keys never share a prefix with another's.
 //!
 //! | tree          | key                               | value            |
 //! |---------------|-----------------------------------|------------------|

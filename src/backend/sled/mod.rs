@@ -1,14 +1,7 @@
 //! The sled backend: one process owns the store directory; a writer lock orders its
 //! transactions, and group commit shares each flush + fsync among waiting writers.
 //!
-//! | tree          | key                               | value            |
-//! |---------------|-----------------------------------|------------------|
-//! | `vaults`      | account, vault id                 | signed vault record |
-//! | `credentials` | account, vault id, credential id  | signed credential record |
-//! | `tokens`      | account, vault id, URL (normal)   | token entry (active credentials only) |
-//! | `list_all`    | scope, id                         | `IndexEntry`     |
-//! | `list_active` | scope, id                         | `IndexEntry` (active items only) |
-//! | `meta`        | `store`, `keys`, `last_id`        | store record, key record, largest id issued |
+//! Its trees and keys are in [`layout`](crate::backend::layout).
 
 pub(crate) mod durability;
 pub(crate) mod engine;
