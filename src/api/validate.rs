@@ -241,17 +241,22 @@ pub(crate) fn scope(field: &str, text: &str) -> Result<()> {
     Ok(())
 }
 
-fn absolute_url(field: &str, text: &str) -> Result<url::Url> {
-    let bad = |rule: &str| Error::invalid(field, format!("{field}: {rule}"));
+/// The rules every URL field's text meets before it is parsed: its length, and no
+/// white space around it.
+fn url_text(text: &str) -> std::result::Result<(), String> {
     let chars = text.chars().count();
     if chars == 0 || chars > URL_MAX_CHARS {
-        return Err(bad(&format!(
-            "must be 1–{URL_MAX_CHARS} characters, got {chars}"
-        )));
+        return Err(format!("must be 1–{URL_MAX_CHARS} characters, got {chars}"));
     }
     if text.trim() != text {
-        return Err(bad("must not start or end with white space"));
+        return Err("must not start or end with white space".to_owned());
     }
+    Ok(())
+}
+
+fn absolute_url(field: &str, text: &str) -> Result<url::Url> {
+    let bad = |rule: &str| Error::invalid(field, format!("{field}: {rule}"));
+    url_text(text).map_err(|rule| bad(&rule))?;
     let url =
         url::Url::parse(text).map_err(|e| bad(&format!("must be an absolute https URL ({e})")))?;
     if url.host_str().is_none_or(str::is_empty) {
@@ -267,15 +272,7 @@ fn absolute_url(field: &str, text: &str) -> Result<url::Url> {
 /// normal form (see `url_form`): every spelling of one resource gives one normal form.
 pub(crate) fn mcp_server_url(field: &str, text: &str) -> Result<String> {
     let bad = |rule: &str| Error::invalid(field, format!("{field}: {rule}"));
-    let chars = text.chars().count();
-    if chars == 0 || chars > URL_MAX_CHARS {
-        return Err(bad(&format!(
-            "must be 1–{URL_MAX_CHARS} characters, got {chars}"
-        )));
-    }
-    if text.trim() != text {
-        return Err(bad("must not start or end with white space"));
-    }
+    url_text(text).map_err(|rule| bad(&rule))?;
     url_form::check_spelling(text).map_err(|rule| bad(&rule))?;
     let url = url::Url::parse(text)
         .map_err(|e| bad(&format!("must be an absolute http or https URL ({e})")))?;
