@@ -5,4 +5,5 @@ pub(crate) mod codec;
 pub(crate) mod kdf;
 pub(crate) mod key;
 pub(crate) mod key_file;
+pub(crate) mod owned_text;
 pub(crate) mod seal;

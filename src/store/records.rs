@@ -12,12 +12,15 @@ use crate::api::model::{
     TokenEndpointAuthMethod, Vault, VaultCredential, VaultObject,
 };
 use crate::crypto::key::KdfParams;
+use crate::crypto::owned_text;
 use crate::crypto::seal::Sealed;
 
 /// A vault, without its id. Stored signed (see `codec::encode_signed`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct VaultRecord {
+    #[serde(deserialize_with = "owned_text::string")]
     pub(crate) display_name: String,
+    #[serde(deserialize_with = "owned_text::map")]
     pub(crate) metadata: BTreeMap<String, String>,
     pub(crate) created_at: i64,
     pub(crate) updated_at: i64,
@@ -32,14 +35,18 @@ pub(crate) struct VaultRecord {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct CredentialRecord {
     /// As the caller gave it.
+    #[serde(deserialize_with = "owned_text::string")]
     pub(crate) mcp_server_url: String,
     /// In normal form: the key of its token entry and part of the secrets' associated
     /// data. Kept rather than recomputed, so a change in URL normalisation between
     /// versions cannot orphan a token.
+    #[serde(deserialize_with = "owned_text::string")]
     pub(crate) lookup_url: String,
     pub(crate) protocol: Protocol,
     pub(crate) credential_type: CredentialType,
+    #[serde(deserialize_with = "owned_text::option")]
     pub(crate) display_name: Option<String>,
+    #[serde(deserialize_with = "owned_text::map")]
     pub(crate) metadata: BTreeMap<String, String>,
     pub(crate) created_at: i64,
     pub(crate) updated_at: i64,
@@ -61,10 +68,14 @@ pub(crate) struct OAuthRecord {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct RefreshRecord {
+    #[serde(deserialize_with = "owned_text::string")]
     pub(crate) client_id: String,
+    #[serde(deserialize_with = "owned_text::string")]
     pub(crate) token_endpoint: String,
     pub(crate) method: AuthMethod,
+    #[serde(deserialize_with = "owned_text::option")]
     pub(crate) resource: Option<String>,
+    #[serde(deserialize_with = "owned_text::option")]
     pub(crate) scope: Option<String>,
 }
 
@@ -79,6 +90,7 @@ pub(crate) enum AuthMethod {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct RefreshStateRecord {
     pub(crate) last_refreshed_at: Option<i64>,
+    #[serde(deserialize_with = "owned_text::option")]
     pub(crate) granted_scope: Option<String>,
     pub(crate) last_error: Option<RefreshErrorRecord>,
     /// Failures in a row, for the backoff.
@@ -89,7 +101,9 @@ pub(crate) struct RefreshStateRecord {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct RefreshErrorRecord {
+    #[serde(deserialize_with = "owned_text::string")]
     pub(crate) code: String,
+    #[serde(deserialize_with = "owned_text::string")]
     pub(crate) message: String,
     pub(crate) at: i64,
 }

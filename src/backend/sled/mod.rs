@@ -26,6 +26,7 @@ use reads::{SledReads, SledTx};
 pub(crate) struct IndexEntry {
     pub(crate) created_at: i64,
     /// `display_name` (credentials: `mcp_server_url`), lower-cased.
+    #[serde(deserialize_with = "crate::crypto::owned_text::string")]
     pub(crate) name: String,
 }
 
