@@ -235,7 +235,7 @@ impl VaultStore {
                 return Ok(());
             }
         };
-        let mut again = entry.clone();
+        let mut again = entry;
         let fields = [
             (SecretField::AccessToken, Some(&mut again.access_token)),
             (SecretField::RefreshToken, again.refresh_token.as_mut()),

@@ -1,6 +1,7 @@
 //! sled, its trees, atomic multi-tree writes, and the flush + fsync that makes them
 //! durable.
 
+use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -13,7 +14,7 @@ use sled::Tree;
 
 use crate::error::{Error, Result};
 
-/// The trees a write set can touch.
+/// The trees a write set can touch, in the order `WriteSet` holds and applies them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum TreeId {
     Vaults,
@@ -24,28 +25,29 @@ pub(crate) enum TreeId {
     Meta,
 }
 
-/// Changes that commit together or not at all.
+/// Changes that commit together or not at all: the last one to each key of each tree.
+/// Keyed, not a list: a transaction reads its own writes back (rotation: a thousand
+/// writes, a read before each), so a lookup must not scan them.
 #[derive(Default)]
 pub(crate) struct WriteSet {
-    ops: Vec<(TreeId, Vec<u8>, Option<Vec<u8>>)>,
+    trees: [BTreeMap<Vec<u8>, Option<Vec<u8>>>; TREES],
 }
+
+/// How many trees `TreeId` names.
+const TREES: usize = 6;
 
 impl WriteSet {
     pub(crate) fn put(&mut self, tree: TreeId, key: Vec<u8>, value: Vec<u8>) {
-        self.ops.push((tree, key, Some(value)));
+        self.trees[tree as usize].insert(key, Some(value));
     }
 
     pub(crate) fn delete(&mut self, tree: TreeId, key: Vec<u8>) {
-        self.ops.push((tree, key, None));
+        self.trees[tree as usize].insert(key, None);
     }
 
     /// The last change this set makes to `key` of `tree`, if any (`Some(None)`: deleted).
     pub(crate) fn latest(&self, tree: TreeId, key: &[u8]) -> Option<Option<Vec<u8>>> {
-        self.ops
-            .iter()
-            .rev()
-            .find(|(t, k, _)| *t == tree && k.as_slice() == key)
-            .map(|(_, _, value)| value.clone())
+        self.trees[tree as usize].get(key).cloned()
     }
 }
 
@@ -110,19 +112,15 @@ impl Engine {
         // sealing and encoding happened before.
         let result = trees.transaction(
             |(vaults, credentials, tokens, list_all, list_active, meta)| -> ConflictableTransactionResult<(), Infallible> {
-                for (tree, key, value) in &set.ops {
-                    let tx = match tree {
-                        TreeId::Vaults => vaults,
-                        TreeId::Credentials => credentials,
-                        TreeId::Tokens => tokens,
-                        TreeId::ListAll => list_all,
-                        TreeId::ListActive => list_active,
-                        TreeId::Meta => meta,
-                    };
-                    match value {
-                        Some(value) => tx.insert(key.as_slice(), value.as_slice())?,
-                        None => tx.remove(key.as_slice())?,
-                    };
+                // In `TreeId` order.
+                let txs = [vaults, credentials, tokens, list_all, list_active, meta];
+                for (tx, changes) in txs.into_iter().zip(&set.trees) {
+                    for (key, value) in changes {
+                        match value {
+                            Some(value) => tx.insert(key.as_slice(), value.as_slice())?,
+                            None => tx.remove(key.as_slice())?,
+                        };
+                    }
                 }
                 Ok(())
             },
@@ -256,4 +254,44 @@ pub(crate) fn contain_panics<T>(doing: &str, f: impl FnOnce() -> T) -> Result<T>
             .unwrap_or_default();
         Error::corrupted(format!("the storage engine failed while {doing}: {why}"))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Engine, TreeId, WriteSet};
+
+    #[test]
+    fn the_last_change_to_a_key_is_what_reads_see_and_what_commits() {
+        let dir = tempfile::tempdir().expect("test");
+        let engine = Engine::open(dir.path(), 1 << 20).expect("test");
+        engine
+            .credentials
+            .insert(b"gone", b"old".as_slice())
+            .expect("test");
+        let mut set = WriteSet::default();
+        set.put(TreeId::Tokens, b"k".to_vec(), b"first".to_vec());
+        set.delete(TreeId::Tokens, b"k".to_vec());
+        set.put(TreeId::Tokens, b"k".to_vec(), b"last".to_vec());
+        set.put(TreeId::Credentials, b"gone".to_vec(), b"new".to_vec());
+        set.delete(TreeId::Credentials, b"gone".to_vec());
+        // The same key in another tree is another row.
+        set.put(TreeId::Vaults, b"k".to_vec(), b"vault".to_vec());
+
+        assert_eq!(
+            set.latest(TreeId::Tokens, b"k"),
+            Some(Some(b"last".to_vec()))
+        );
+        assert_eq!(set.latest(TreeId::Credentials, b"gone"), Some(None));
+        assert_eq!(set.latest(TreeId::Meta, b"k"), None);
+        engine.apply(&set).expect("test");
+        assert_eq!(
+            engine.tokens.get(b"k").expect("test").as_deref(),
+            Some(&b"last"[..])
+        );
+        assert_eq!(engine.credentials.get(b"gone").expect("test"), None);
+        assert_eq!(
+            engine.vaults.get(b"k").expect("test").as_deref(),
+            Some(&b"vault"[..])
+        );
+    }
 }
