@@ -148,6 +148,12 @@ impl Builder {
 
     /// The storage engine's page cache, in bytes. Default: 32 MiB (sled's own default,
     /// 1 GiB, does not suit a store that sits beside an agent runtime). sled only.
+    ///
+    /// It bounds what reads make resident, not what opening does: sled 0.34 keeps an
+    /// entry per page of its trees in memory from the start (about 220 bytes per vault
+    /// with its credential, 220 MiB at a million). Measured on such a store, reading
+    /// every vault grew the process to 274 MiB with 4 MiB, 342 MiB with 32 MiB and
+    /// 500 MiB with 128 MiB, and a repeated full read took 1.76 s, 1.49 s and 0.37 s.
     pub fn cache_capacity(mut self, bytes: u64) -> Self {
         self.cache_capacity = bytes;
         self
