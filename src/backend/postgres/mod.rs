@@ -55,6 +55,8 @@ pub(crate) struct PgBackend {
     schema: String,
     /// `host:port`, for `Debug`.
     shown: String,
+    /// How long [`Backend::lock_across_processes`] waits.
+    lock_wait: std::time::Duration,
 }
 
 impl PgBackend {
@@ -73,6 +75,13 @@ impl PgBackend {
     #[cfg(test)]
     pub(crate) fn connect(conninfo: &str, schema: &str, pool_size: u32) -> Result<PgBackend> {
         Self::connect_with(conninfo, None, None, schema, pool_size)
+    }
+
+    /// With another wait for the cross-process lock than [`lock::LOCK_WAIT`].
+    #[cfg(test)]
+    pub(crate) fn with_lock_wait(mut self, wait: std::time::Duration) -> PgBackend {
+        self.lock_wait = wait;
+        self
     }
 
     /// [`PgBackend::connect`] with the password given apart from the conninfo (from the
@@ -118,6 +127,7 @@ impl PgBackend {
             sql: Sql::new(&quoted),
             schema: schema.to_owned(),
             shown: target.shown,
+            lock_wait: lock::LOCK_WAIT,
         })
     }
 }
@@ -188,7 +198,7 @@ impl Backend for PgBackend {
 
     fn lock_across_processes(&self, key: &[u8]) -> Result<Option<Box<dyn CrossProcessGuard>>> {
         let name = [self.schema.as_bytes(), b"\0", key].concat();
-        let guard = lock::acquire(&self.locks, lock_key(b"credential", &name))?;
+        let guard = lock::acquire(&self.locks, lock_key(b"credential", &name), self.lock_wait)?;
         Ok(Some(Box::new(guard)))
     }
 }

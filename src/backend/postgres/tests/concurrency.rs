@@ -187,6 +187,41 @@ fn the_cross_process_lock_excludes_other_threads_and_connections() {
     let _two = other.lock_across_processes(b"vcred_4").expect("lock");
 }
 
+/// A holder that never lets go (a process stopped mid-refresh) makes a waiter give up
+/// after its wait, with an error that says so, and leaves it able to lock later.
+#[test]
+fn a_stuck_lock_holder_makes_waiters_give_up_after_their_wait() {
+    let holder = backend("lock_wait");
+    let schema = holder.schema.clone();
+    let waiter = PgBackend::connect(&pg_support::conninfo(), &schema, 1)
+        .expect("connects")
+        .with_lock_wait(Duration::from_millis(300));
+    let guard = holder.lock_across_processes(b"vcred_1").expect("lock");
+    let started = std::time::Instant::now();
+    let err = match waiter.lock_across_processes(b"vcred_1") {
+        Ok(_) => panic!("the waiter got a held lock"),
+        Err(e) => e,
+    };
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(300) && waited < Duration::from_secs(10),
+        "waited {waited:?}"
+    );
+    let message = err.to_string();
+    assert!(
+        matches!(err, Error::Storage(_)) && message.contains("55P03") && message.contains("stuck"),
+        "{message}"
+    );
+    // Another key is free, and this one once the holder lets go, on the same pool.
+    drop(waiter.lock_across_processes(b"vcred_2").expect("other key"));
+    drop(guard);
+    drop(
+        waiter
+            .lock_across_processes(b"vcred_1")
+            .expect("after the release"),
+    );
+}
+
 /// A lock holder can still write: locks come from a pool of their own, so holders
 /// never take every connection their transactions need.
 #[test]
