@@ -18,7 +18,7 @@ use crate::backend::Writes;
 use crate::error::{Error, Result};
 
 /// Tries before giving up on a transaction that keeps losing conflicts.
-const MAX_TRIES: u32 = 20;
+pub(super) const MAX_TRIES: u32 = 20;
 
 /// What one try came to.
 enum Try {

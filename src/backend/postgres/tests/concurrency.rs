@@ -10,7 +10,8 @@ use crate::api::id::RawId;
 use crate::backend::{Backend, MetaKey};
 use crate::error::Error;
 
-use super::super::PgBackend;
+use super::super::transact::MAX_TRIES;
+use super::super::{conninfo, PgBackend};
 
 #[test]
 fn a_failed_body_writes_nothing() {
@@ -220,6 +221,44 @@ fn a_stuck_lock_holder_makes_waiters_give_up_after_their_wait() {
             .lock_across_processes(b"vcred_1")
             .expect("after the release"),
     );
+}
+
+/// A transaction that loses every try (a trigger fails each insert with SQLSTATE
+/// 40001, as a lost serialization conflict does) runs its body `MAX_TRIES` times, then
+/// gives up with an error that says so and names the last failure, having written
+/// nothing.
+#[test]
+fn a_transaction_that_always_loses_gives_up_after_its_tries() {
+    let b = backend("always_loses");
+    let schema = conninfo::quoted(&b.schema);
+    b.pool
+        .get()
+        .expect("a connection")
+        .batch(&format!(
+            "CREATE FUNCTION {schema}.lose() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'forced' USING ERRCODE = '40001'; END $$; \
+             CREATE TRIGGER lose BEFORE INSERT ON {schema}.vaults \
+             FOR EACH ROW EXECUTE FUNCTION {schema}.lose();"
+        ))
+        .expect("the trigger");
+    let acme = account("acme");
+    let mut tries = 0;
+    let err = b
+        .transact(&mut |tx| {
+            tries += 1;
+            tx.put_vault(&acme, &vault(1, 1, "v", true, b"v"))
+        })
+        .expect_err("never commits");
+    assert_eq!(tries, MAX_TRIES);
+    let message = err.to_string();
+    assert!(
+        matches!(err, Error::Storage(_))
+            && message.contains(&format!("{MAX_TRIES} times"))
+            && message.contains("40001"),
+        "{message}"
+    );
+    let stored = b.reads().expect("reads").vault(&acme, RawId(1));
+    assert!(stored.expect("read").is_none());
 }
 
 /// A lock holder can still write: locks come from a pool of their own, so holders
