@@ -224,20 +224,13 @@ fn is_root() -> bool {
     rustix::process::geteuid().is_root()
 }
 
-/// A command run as the user PostgreSQL accepts.
+/// One of PostgreSQL's programs, run as the user PostgreSQL accepts.
 fn as_postgres(program: &str) -> Command {
-    let program = postgres_program(program);
-    if is_root() {
-        let mut command = Command::new(runuser());
-        command.arg("-u").arg(UNPRIVILEGED).arg("--").arg(program);
-        command
-    } else {
-        Command::new(program)
-    }
+    as_user(postgres_program(program))
 }
 
-/// Any program (from the PATH) run as the user PostgreSQL runs as.
-fn as_user(program: &str) -> Command {
+/// Any program (a path, or a name from the PATH) run as the user PostgreSQL runs as.
+fn as_user(program: impl AsRef<std::ffi::OsStr>) -> Command {
     if is_root() {
         let mut command = Command::new(runuser());
         command.arg("-u").arg(UNPRIVILEGED).arg("--").arg(program);
